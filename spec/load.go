@@ -1,0 +1,126 @@
+package spec
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"regexp"
+	"strconv"
+
+	"gopkg.in/yaml.v3"
+)
+
+// LoadRelease reads the kind: Release document from a YAML file that may
+// hold several documents. It returns the release and a report holding
+// every problem found; err is an *InvalidError when the report has errors.
+// Warnings alone leave err nil.
+func LoadRelease(path string) (*Release, *Report, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading spec: %w", err)
+	}
+	return ParseRelease(path, data)
+}
+
+// ParseRelease is LoadRelease on bytes; file names the source in problems
+// and anchors relative paths.
+func ParseRelease(file string, data []byte) (*Release, *Report, error) {
+	report := &Report{}
+	node, err := findDocument(file, data, KindRelease, report)
+	if node == nil {
+		if err == nil {
+			err = &InvalidError{Report: report}
+		}
+		return nil, report, err
+	}
+	w := newWalker(file, report)
+	w.walk(node, reflect.TypeOf(Release{}), "")
+	if report.IsFatal() {
+		report.sort()
+		return nil, report, &InvalidError{Report: report}
+	}
+	r := &Release{file: file}
+	if err := decode(node, r); err != nil {
+		return nil, report, fmt.Errorf("decoding %s: %w", file, err)
+	}
+	v := &validator{file: file, report: report, positions: w.positions}
+	v.release(r)
+	report.sort()
+	if report.IsFatal() {
+		return nil, report, &InvalidError{Report: report}
+	}
+	return r, report, nil
+}
+
+// yamlLine finds the line number in yaml.v3's syntax error messages.
+var yamlLine = regexp.MustCompile(`line (\d+)`)
+
+// findDocument returns the first document of the given kind in data.
+func findDocument(file string, data []byte, kind string, report *Report) (*yaml.Node, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var kinds []string
+	for {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			p := Problem{Severity: Error, File: file, Message: "parsing YAML: " + err.Error()}
+			if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+				p.Line, _ = strconv.Atoi(m[1])
+				p.Column = 1
+			}
+			report.add(p)
+			return nil, nil
+		}
+		if len(doc.Content) == 0 {
+			continue
+		}
+		root := doc.Content[0]
+		k := scalarField(root, "kind")
+		if k == kind {
+			return root, nil
+		}
+		kinds = append(kinds, strconv.Quote(k))
+	}
+	msg := fmt.Sprintf("no document with kind: %s", kind)
+	if len(kinds) > 0 {
+		msg += fmt.Sprintf(" (found kinds %v)", kinds)
+	}
+	report.add(Problem{Severity: Error, File: file, Message: msg})
+	return nil, nil
+}
+
+// scalarField returns the value of a top-level scalar key of a mapping.
+func scalarField(n *yaml.Node, key string) string {
+	if n.Kind != yaml.MappingNode {
+		return ""
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key && n.Content[i+1].Kind == yaml.ScalarNode {
+			return n.Content[i+1].Value
+		}
+	}
+	return ""
+}
+
+// decode converts a checked node into v through JSON, so the json tags
+// that generate the schema are the only field names.
+func decode(n *yaml.Node, v any) error {
+	var generic any
+	if err := n.Decode(&generic); err != nil {
+		return err
+	}
+	b, err := json.Marshal(generic)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}
