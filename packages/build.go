@@ -46,7 +46,16 @@ func build(ctx context.Context, r *spec.Release, o *options, dir string) ([]Arti
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	sort.SliceStable(arts, func(a, b int) bool { return arts[a].File < arts[b].File })
+	sort.SliceStable(arts, func(a, b int) bool {
+		x, y := arts[a], arts[b]
+		if x.Package != y.Package {
+			return x.Package < y.Package
+		}
+		if x.Arch != y.Arch {
+			return x.Arch < y.Arch
+		}
+		return x.Format < y.Format
+	})
 	return arts, nil
 }
 

@@ -84,9 +84,9 @@ func builtinPackages(minor int) []Package {
 			Summary: "Node agent for Kubernetes clusters",
 			Description: "The kubelet is the primary node agent that runs on each node. It registers\n" +
 				"the node with the apiserver and runs the pods scheduled to it.",
-			Section: "net",
-			Depends: []string{"util-linux"},
-			Deb:     &FormatFields{Depends: []string{"mount"}},
+			Section:    "net",
+			Depends:    []string{"util-linux"},
+			Deb:        &FormatFields{Depends: []string{"mount"}},
 			Recommends: []string{"iptables >= 1.8.4"},
 			Files: []File{
 				{Dst: "/usr/bin/kubelet", From: "kubelet", Mode: "0755"},

@@ -39,15 +39,15 @@ func ParseRelease(file string, data []byte) (*Release, *Report, error) {
 	}
 	w := newWalker(file, report)
 	w.walk(node, reflect.TypeOf(Release{}), "")
-	if report.IsFatal() {
-		report.sort()
-		return nil, report, &InvalidError{Report: report}
-	}
 	r := &Release{file: file}
 	if err := decode(node, r); err != nil {
+		if report.IsFatal() {
+			report.sort()
+			return nil, report, &InvalidError{Report: report}
+		}
 		return nil, report, fmt.Errorf("decoding %s: %w", file, err)
 	}
-	v := &validator{file: file, report: report, positions: w.positions}
+	v := &validator{file: file, report: report, positions: w.positions, bad: w.bad}
 	v.release(r)
 	report.sort()
 	if report.IsFatal() {

@@ -92,8 +92,10 @@ func TestLoadInvalid(t *testing.T) {
 			[]string{`spec.packages[0].files[0].dst: "/etc/../../root/.ssh/authorized_keys" must not contain '..' (path traversal)`}},
 		{"relative dst", "dst: /etc/extra.conf", "dst: etc/extra.conf",
 			[]string{`"etc/extra.conf" must be an absolute path`}},
-		{"src escapes spec dir", `content: "x=1\n"`, "src: ../../etc/shadow",
-			[]string{`spec.packages[0].files[0].src: "../../etc/shadow" escapes the spec file's directory`}},
+		{"unclean dst", "dst: /etc/extra.conf", "dst: /etc//extra.conf/",
+			[]string{`"/etc//extra.conf/" is not clean: write "/etc/extra.conf"`}},
+		{"install to root", "dst: /etc/extra.conf", "dst: /",
+			[]string{"cannot install to /"}},
 		{"two content sources", `content: "x=1\n"`, `content: "x"` + "\n          src: a",
 			[]string{"give exactly one of from, src or content"}},
 		{"unknown file type", "type: config", "type: symlink",
@@ -147,13 +149,29 @@ func TestLoadInvalid(t *testing.T) {
 // TestAllProblemsAtOnce checks that independent problems are all reported.
 func TestAllProblemsAtOnce(t *testing.T) {
 	doc := strings.NewReplacer("version: 1.0.0", "version: x", "[amd64, arm64]", "[amd64, sparc, arm64]",
-		"dst: /etc/extra.conf", "dst: ../x").Replace(validRelease)
+		"dst: /etc/extra.conf", "dst: ../x", "  packages:\n", "  colour: blue\n  packages:\n",
+		"kubernetesVersion: 1.33.0", "kubernetesVersion: 1.33").Replace(validRelease)
 	_, report, err := ParseRelease("r.yaml", []byte(doc))
 	if err == nil {
 		t.Fatal("invalid document accepted")
 	}
-	if n := len(report.Errors()); n < 3 {
-		t.Fatalf("%d errors reported, want at least 3:\n%s", n, report)
+	// Structural problems (unknown field, number for a string) do not hide
+	// semantic ones, and are not repeated as "is required".
+	want := []string{
+		`r.yaml:6:12: error: spec.version: version "x" is not MAJOR.MINOR.PATCH`,
+		`r.yaml:7:22: error: spec.kubernetesVersion: must be a string, not number 1.33`,
+		`r.yaml:8:26: error: spec.architectures[1]: unknown architecture "sparc"`,
+		`error: spec.colour: unknown field "colour"`,
+		`spec.packages[0].files[0].dst: "../x" must be an absolute path`,
+	}
+	got := report.String()
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			t.Errorf("report lacks %q", w)
+		}
+	}
+	if n := len(report.Errors()); n != len(want) {
+		t.Errorf("%d errors, want %d:\n%s", n, len(want), got)
 	}
 }
 

@@ -3,7 +3,6 @@ package spec
 import (
 	"fmt"
 	"os"
-	"path"
 	"regexp"
 	"slices"
 	"strings"
@@ -34,9 +33,29 @@ type validator struct {
 	file      string
 	report    *Report
 	positions map[string]pos
+	bad       map[string]bool // paths already reported as malformed
+}
+
+// reported tells whether path or one of its ancestors had a structural
+// error, which makes further problems there noise.
+func (v *validator) reported(path string) bool {
+	for q := path; q != ""; {
+		if v.bad[q] {
+			return true
+		}
+		i := strings.LastIndexAny(q, ".[")
+		if i < 0 {
+			break
+		}
+		q = q[:i]
+	}
+	return false
 }
 
 func (v *validator) problem(sev Severity, path, format string, args ...any) {
+	if v.reported(path) {
+		return
+	}
 	p := Problem{Severity: sev, File: v.file, Path: path, Message: fmt.Sprintf(format, args...)}
 	// The closest recorded ancestor gives the position of a missing field.
 	for q := path; ; {
@@ -55,7 +74,9 @@ func (v *validator) problem(sev Severity, path, format string, args ...any) {
 
 func (v *validator) errorf(path, format string, args ...any) { v.problem(Error, path, format, args...) }
 
-func (v *validator) warnf(path, format string, args ...any) { v.problem(Warning, path, format, args...) }
+func (v *validator) warnf(path, format string, args ...any) {
+	v.problem(Warning, path, format, args...)
+}
 
 func (v *validator) release(r *Release) {
 	if r.APIVersion != APIVersion {
@@ -191,8 +212,6 @@ func (v *validator) skew(s *ReleaseSpec, api skew.Version) {
 func (v *validator) signing(s *Signing) {
 	if s.OpenPGPKey == "" {
 		v.errorf("spec.signing.openpgpKey", "is required when signing is set")
-	} else {
-		v.relPath("spec.signing.openpgpKey", s.OpenPGPKey)
 	}
 	if s.PassphraseEnv != "" && !envName.MatchString(s.PassphraseEnv) {
 		v.errorf("spec.signing.passphraseEnv", "%q is not an environment variable name", s.PassphraseEnv)
@@ -200,16 +219,6 @@ func (v *validator) signing(s *Signing) {
 		if _, ok := os.LookupEnv(s.PassphraseEnv); !ok {
 			v.warnf("spec.signing.passphraseEnv", "%s is not set in the environment", s.PassphraseEnv)
 		}
-	}
-}
-
-// relPath checks a path that must stay inside the spec file's directory.
-func (v *validator) relPath(p, s string) {
-	if path.IsAbs(s) {
-		return // an absolute path is the user's explicit choice
-	}
-	if c := path.Clean(s); c == ".." || strings.HasPrefix(c, "../") {
-		v.errorf(p, "%q escapes the spec file's directory", s)
 	}
 }
 

@@ -114,9 +114,6 @@ func (v *validator) checkFile(r *Release, p string, f File) {
 	if f.Mode != "" && !modeRe.MatchString(f.Mode) {
 		v.errorf(p+".mode", "%q must be an octal mode such as 0755", f.Mode)
 	}
-	if f.Src != "" {
-		v.relPath(p+".src", f.Src)
-	}
 	if f.From != "" {
 		comp, _, _ := strings.Cut(f.From, "/")
 		if !r.hasComponent(comp) {

@@ -15,19 +15,39 @@ type pos struct{ line, col int }
 // walker checks a YAML node tree against a Go type before decoding, so
 // that every unknown field, wrong type and duplicate key is reported at
 // once with its line and column, and records where each path is.
+//
+// Nodes with structural errors are pruned from the tree (the field becomes
+// absent) and their paths remembered, so that the document can still be
+// decoded and checked semantically without repeating the same problem.
 type walker struct {
 	file      string
 	report    *Report
 	positions map[string]pos
+	bad       map[string]bool
 }
 
 func newWalker(file string, r *Report) *walker {
-	return &walker{file: file, report: r, positions: map[string]pos{}}
+	return &walker{file: file, report: r, positions: map[string]pos{}, bad: map[string]bool{}}
 }
 
 func (w *walker) errorf(n *yaml.Node, path, format string, args ...any) {
+	w.bad[path] = true
 	w.report.add(Problem{Severity: Error, File: w.file, Line: n.Line, Column: n.Column,
 		Path: path, Message: fmt.Sprintf(format, args...)})
+}
+
+// walkFields walks the key/value pairs of a mapping and drops the pairs
+// whose key or value had a structural error.
+func (w *walker) walkFields(n *yaml.Node, check func(k, v *yaml.Node) (sub string, ok bool)) {
+	kept := n.Content[:0]
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		sub, ok := check(k, v)
+		if ok && !w.bad[sub] {
+			kept = append(kept, k, v)
+		}
+	}
+	n.Content = kept
 }
 
 // walk checks node n against type t at the given field path.
@@ -82,21 +102,22 @@ func (w *walker) walkStruct(n *yaml.Node, t reflect.Type, path string) {
 	}
 	fields := jsonFields(t)
 	seen := map[string]bool{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
+	w.walkFields(n, func(k, v *yaml.Node) (string, bool) {
 		sub := join(path, k.Value)
 		if seen[k.Value] {
-			w.errorf(k, sub, "duplicate field %q", k.Value)
-			continue
+			w.report.add(Problem{Severity: Error, File: w.file, Line: k.Line, Column: k.Column,
+				Path: sub, Message: fmt.Sprintf("duplicate field %q", k.Value)})
+			return sub, false
 		}
 		seen[k.Value] = true
 		f, ok := fields[k.Value]
 		if !ok {
 			w.errorf(k, sub, "unknown field %q%s", k.Value, suggest(k.Value, fields))
-			continue
+			return sub, false
 		}
 		w.walk(v, f.Type, sub)
-	}
+		return sub, true
+	})
 }
 
 func (w *walker) walkSlice(n *yaml.Node, t reflect.Type, path string) {
@@ -105,7 +126,12 @@ func (w *walker) walkSlice(n *yaml.Node, t reflect.Type, path string) {
 		return
 	}
 	for i, item := range n.Content {
-		w.walk(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i))
+		sub := fmt.Sprintf("%s[%d]", path, i)
+		w.walk(item, t.Elem(), sub)
+		if w.bad[sub] {
+			// Keep the index stable for the paths of later items.
+			n.Content[i] = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: item.Line, Column: item.Column}
+		}
 	}
 }
 
@@ -115,20 +141,21 @@ func (w *walker) walkMap(n *yaml.Node, t reflect.Type, path string) {
 		return
 	}
 	seen := map[string]bool{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
+	w.walkFields(n, func(k, v *yaml.Node) (string, bool) {
 		sub := join(path, k.Value)
 		if k.Tag != "!!str" {
 			w.errorf(k, sub, "key must be a string, not %s %s", tagName(k.Tag), k.Value)
-			continue
+			return sub, false
 		}
 		if seen[k.Value] {
-			w.errorf(k, sub, "duplicate key %q", k.Value)
-			continue
+			w.report.add(Problem{Severity: Error, File: w.file, Line: k.Line, Column: k.Column,
+				Path: sub, Message: fmt.Sprintf("duplicate key %q", k.Value)})
+			return sub, false
 		}
 		seen[k.Value] = true
 		w.walk(v, t.Elem(), sub)
-	}
+		return sub, true
+	})
 }
 
 // jsonFields maps the JSON names of t's exported fields to the fields.

@@ -26,7 +26,7 @@ type buildFlags struct {
 func (f *buildFlags) register(cmd *cobra.Command) {
 	addFileFlag(cmd, &f.file)
 	cmd.Flags().StringVarP(&f.output, "output", "o", "out", "output directory (written only when everything succeeded)")
-	cmd.Flags().StringVar(&f.cacheDir, "cache-dir", packages.DefaultCacheDir(), "content-addressed cache of downloads and built packages")
+	cmd.Flags().StringVar(&f.cacheDir, "cache-dir", "", "content-addressed cache of downloads and built packages (default $XDG_CACHE_HOME/slipway)")
 	cmd.Flags().StringVar(&f.nodeAgentDir, "node-agent-dir", "", "directory holding slipway-node-linux-ARCH binaries (default: beside the slipway binary)")
 	cmd.Flags().IntVar(&f.parallel, "parallel", 0, "packages built at once (default: number of CPUs)")
 	cmd.Flags().BoolVar(&f.asJSON, "json", false, "print the result as JSON on stdout (logs go to stderr)")

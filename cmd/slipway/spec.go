@@ -36,8 +36,8 @@ Exit status 2 when the spec has errors; warnings alone exit 0.`,
 			r, report, err := spec.LoadRelease(file)
 			if asJSON && report != nil {
 				out := struct {
-					Valid    bool          `json:"valid"`
-					File     string        `json:"file"`
+					Valid    bool           `json:"valid"`
+					File     string         `json:"file"`
 					Problems []spec.Problem `json:"problems"`
 				}{Valid: !report.IsFatal(), File: file, Problems: report.Problems}
 				if out.Problems == nil {

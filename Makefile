@@ -1,0 +1,61 @@
+# slipway: `make demo` builds the example release; `make test` runs every
+# test tier. Both install what they need (hack/deps.sh, as root).
+SHELL := /bin/bash
+GO ?= go
+ARCHES := amd64 arm64 ppc64le s390x
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 1700000000)
+LDFLAGS := -s -w -buildid= -X github.com/slipway-dev/slipway/internal/version.Version=$(VERSION)
+GOBUILD := CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)"
+DEMO_OUT ?= out/demo
+
+.PHONY: all build deps demo test unit lint bench generate clean
+
+all: build
+
+## build: bin/slipway and bin/slipway-node-linux-ARCH for every architecture
+build:
+	$(GOBUILD) -o bin/slipway ./cmd/slipway
+	@for a in $(ARCHES); do \
+		echo "GOARCH=$$a go build ./cmd/slipway-node"; \
+		GOARCH=$$a $(GOBUILD) -o bin/slipway-node-linux-$$a ./cmd/slipway-node || exit 1; \
+	done
+
+## deps: install the tools the demo and tests use (Debian packages)
+deps:
+	hack/deps.sh
+
+## demo: build the example's packages and repositories from real binaries
+demo: deps build
+	hack/fetch-inputs.sh build/inputs amd64 arm64
+	hack/demo-key.sh build/keys
+	bin/slipway spec validate -f examples/release.yaml
+	bin/slipway packages repo -f examples/release.yaml -o $(DEMO_OUT)
+	@echo
+	@echo "apt: deb [signed-by=$$PWD/$(DEMO_OUT)/v1.33/deb/Release.key] file:$$PWD/$(DEMO_OUT)/v1.33/deb/ /"
+	@echo "yum: baseurl=file://$$PWD/$(DEMO_OUT)/v1.33/rpm/"
+
+## test: unit, integration and end-to-end tests with real clients
+test: deps build
+	hack/fetch-inputs.sh build/inputs amd64 arm64
+	$(GO) test -count=1 -timeout 40m ./...
+
+## unit: the fast tier only (no real package managers)
+unit:
+	$(GO) test -short ./...
+
+## lint: gofmt and go vet
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+## bench: benchmarks against peers, printed as one table
+bench: deps build
+	hack/fetch-inputs.sh build/inputs amd64 arm64
+	bench/run.sh
+
+generate:
+	cd spec && $(GO) generate ./...
+
+clean:
+	rm -rf bin out

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// run executes the CLI in-process and returns stdout, stderr and the exit
+// status main would use.
+func run(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	cmd := newRootCommand()
+	cmd.SetOut(&stdout)
+	cmd.SetErr(&stderr)
+	cmd.SetArgs(args)
+	code := exitCode(cmd.Execute(), &stderr)
+	return stdout.String(), stderr.String(), code
+}
+
+func TestValidateExample(t *testing.T) {
+	out, errOut, code := run(t, "spec", "validate", "-f", "../../examples/release.yaml")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, `valid Release "example"`) {
+		t.Errorf("stdout = %q", out)
+	}
+	// Debian's kubectl 1.20 is outside the skew policy for 1.33: a warning naming the rule.
+	if !strings.Contains(errOut, "warning: spec.components[0].version: kubectl 1.20.2") ||
+		!strings.Contains(errOut, "kubectl is supported within one minor version") {
+		t.Errorf("stderr lacks the skew warning: %q", errOut)
+	}
+}
+
+func TestValidateInvalidExits2(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "bad.yaml")
+	doc := "apiVersion: slipway.dev/v1alpha1\nkind: Release\nmetadata: {name: x}\nspec:\n  version: 1.0.0\n  kubernetesVersion: 1.33.0\n  architectures: [amd64, mips]\n  colour: blue\n"
+	if err := os.WriteFile(p, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := run(t, "spec", "validate", "-f", p)
+	if code != 2 {
+		t.Fatalf("exit %d, want 2", code)
+	}
+	for _, want := range []string{p + ":7:26: error: spec.architectures[1]: unknown architecture \"mips\"", p + ":8:3: error: spec.colour: unknown field"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	out, _, code := run(t, "spec", "validate", "-f", p, "--json")
+	var rep struct {
+		Valid    bool
+		Problems []struct{ Line, Column int }
+	}
+	if code != 2 || json.Unmarshal([]byte(out), &rep) != nil || rep.Valid || len(rep.Problems) != 2 {
+		t.Fatalf("--json: exit %d, %q", code, out)
+	}
+}
+
+func TestBadFlagExits2(t *testing.T) {
+	if _, _, code := run(t, "spec", "validate", "--no-such-flag"); code != 2 {
+		t.Fatalf("exit %d, want 2", code)
+	}
+	if _, _, code := run(t, "version", "extra"); code != 2 {
+		t.Fatalf("exit %d", code)
+	}
+}
+
+func TestSchema(t *testing.T) {
+	out, _, code := run(t, "spec", "schema")
+	var s map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &s) != nil || s["$schema"] == nil {
+		t.Fatalf("exit %d, not a JSON Schema: %.200s", code, out)
+	}
+}
+
+func TestMissingSpecFileExits1(t *testing.T) {
+	_, errOut, code := run(t, "spec", "validate", "-f", "/nonexistent.yaml")
+	if code != 1 || !strings.Contains(errOut, "reading spec") {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+}

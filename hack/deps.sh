@@ -1,0 +1,21 @@
+#!/bin/sh
+# deps.sh: install the Debian packages slipway's demo, tests and benchmarks
+# use, when missing. Needs root (apt-get); runs `apt-get update` first.
+set -eu
+need=""
+for pair in dnf:dnf rpm:rpm rpmkeys:rpm mmdebstrap:mmdebstrap lintian:lintian createrepo_c:createrepo-c \
+	gpg:gnupg gpgv:gpgv dpkg-deb:dpkg file:file; do
+	cmd=${pair%%:*}; pkg=${pair#*:}
+	command -v "$cmd" >/dev/null 2>&1 || need="$need $pkg"
+done
+[ -e /usr/share/keyrings/debian-archive-keyring.gpg ] || need="$need debian-archive-keyring"
+if [ -z "$need" ]; then
+	exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+	echo "missing tools:$need; install them (apt-get install$need) or run as root" >&2
+	exit 1
+fi
+echo "installing:$need"
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null
