@@ -18,7 +18,7 @@ func build(ctx context.Context, r *spec.Release, o *options, dir string) ([]Arti
 	if err != nil {
 		return nil, err
 	}
-	jobs, err := plan(r, in)
+	jobs, err := plan(r, in, o.epoch)
 	if err != nil {
 		return nil, err
 	}

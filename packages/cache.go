@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/slipway-dev/slipway/spec"
 )
 
 // cacheSchema changes whenever the way packages are built changes, so
@@ -71,7 +73,7 @@ func (c *cache) put(key string, fn func(tmpDir string) (Artifact, error)) (Artif
 // key is the digest of everything that determines the package's bytes.
 func (j *job) key(o *options) (string, error) {
 	signer := ""
-	if o.signer != nil {
+	if o.signer != nil && (j.format == spec.FormatRPM || o.debsig) {
 		signer = o.signer.Fingerprint()
 	}
 	in := struct {
@@ -82,7 +84,8 @@ func (j *job) key(o *options) (string, error) {
 		Contents []content
 		Epoch    int64
 		Signer   string
-	}{cacheSchema, j.pkg, j.arch, j.format, j.contents, o.epoch.Unix(), signer}
+		Libc     bool
+	}{cacheSchema, j.pkg, j.arch, j.format, j.contents, o.epoch.Unix(), signer, j.libc}
 	b, err := json.Marshal(in)
 	if err != nil {
 		return "", fmt.Errorf("computing cache key: %w", err)

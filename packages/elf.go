@@ -56,3 +56,25 @@ func checkELF(path, arch string) error {
 	}
 	return nil
 }
+
+// needsLibc reports whether the file is a dynamically linked ELF binary
+// that loads glibc. Debs holding one depend on libc6, as dpkg-shlibdeps
+// would declare; rpms leave it to the distribution (rpm's own automatic
+// requirements are not generated for packages built outside rpmbuild).
+func needsLibc(path string) bool {
+	f, err := elf.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	libs, err := f.ImportedLibraries()
+	if err != nil {
+		return false
+	}
+	for _, l := range libs {
+		if l == "libc.so.6" {
+			return true
+		}
+	}
+	return false
+}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -53,7 +54,7 @@ func (j *job) build(o *options, dir string) (Artifact, error) {
 	}
 	a := Artifact{
 		Package: j.pkg.Name, Version: info.Version, Arch: j.arch, Format: j.format, File: name,
-		Size: cw.n, SHA256: hex.EncodeToString(h.Sum(nil)), Signed: o.signer != nil,
+		Size: cw.n, SHA256: hex.EncodeToString(h.Sum(nil)), Signed: rec.digest != "",
 	}
 	a.ContentSHA256 = a.SHA256
 	if rec.digest != "" {
@@ -86,6 +87,10 @@ func (j *job) info(o *options, dir string, rec *signRecord) (*nfpm.Info, error) 
 	if err != nil {
 		return nil, err
 	}
+	depends := formatDepends(p.FormatDepends(j.format), j.format)
+	if j.libc && !slices.ContainsFunc(depends, func(d string) bool { return strings.HasPrefix(d, "libc6") }) {
+		depends = append(depends, "libc6")
+	}
 	info := &nfpm.Info{
 		Name: p.Name, Arch: j.arch, Platform: "linux",
 		Version: p.Version, Release: p.Revision, Section: p.Section, Priority: "optional",
@@ -93,7 +98,7 @@ func (j *job) info(o *options, dir string, rec *signRecord) (*nfpm.Info, error) 
 		Homepage: p.Homepage, License: p.License, MTime: o.epoch,
 		Overridables: nfpm.Overridables{
 			Umask:      0o022,
-			Depends:    formatDepends(p.FormatDepends(j.format), j.format),
+			Depends:    depends,
 			Recommends: formatDepends(p.Recommends, j.format),
 			Contents:   contents,
 			Scripts:    scripts,
@@ -104,7 +109,7 @@ func (j *job) info(o *options, dir string, rec *signRecord) (*nfpm.Info, error) 
 		},
 	}
 	if o.signer != nil {
-		sign(o, info, rec)
+		sign(o, info, rec, j.format == spec.FormatDeb && o.debsig)
 	}
 	return info, nil
 }
@@ -197,9 +202,11 @@ func formatDepends(deps []string, format string) []string {
 // sign makes nfpm sign deterministically: the signer stamps signatures
 // with SOURCE_DATE_EPOCH. The digest of what is signed is kept as the
 // package's content digest.
-func sign(o *options, info *nfpm.Info, rec *signRecord) {
-	info.Deb.Signature.SignFn = func(r io.Reader) ([]byte, error) {
-		return o.signer.DetachSignArmored(rec.tee(r))
+func sign(o *options, info *nfpm.Info, rec *signRecord, debsig bool) {
+	if debsig {
+		info.Deb.Signature.SignFn = func(r io.Reader) ([]byte, error) {
+			return o.signer.DetachSignArmored(rec.tee(r))
+		}
 	}
 	info.RPM.Signature.SignFn = func(r io.Reader) ([]byte, error) {
 		return o.signer.DetachSign(rec.tee(r))

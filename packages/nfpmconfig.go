@@ -80,7 +80,7 @@ func WriteNFPMConfigs(ctx context.Context, r *spec.Release, dir string, opts ...
 	if err != nil {
 		return nil, err
 	}
-	jobs, err := plan(r, in)
+	jobs, err := plan(r, in, o.epoch)
 	if err != nil {
 		return nil, err
 	}

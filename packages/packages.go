@@ -55,6 +55,7 @@ type options struct {
 	parallel  int
 	fetcher   *sources.Fetcher
 	signer    *signing.Signer
+	debsig    bool
 }
 
 // Option configures Build.
@@ -139,6 +140,7 @@ func newOptions(r *spec.Release, opts []Option) (*options, error) {
 	}
 	if o.signer != nil {
 		o.signer = o.signer.At(o.epoch)
+		o.debsig = r.Spec.Signing != nil && r.Spec.Signing.Debsig
 	}
 	return o, nil
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/slipway-dev/slipway/sources"
 	"github.com/slipway-dev/slipway/spec"
@@ -24,6 +25,9 @@ type job struct {
 	arch     string
 	format   string
 	contents []content
+	// libc is set when a binary of a deb loads glibc: the deb depends on
+	// libc6.
+	libc bool
 }
 
 // content is one entry of a package.
@@ -107,7 +111,7 @@ func fetchComponent(ctx context.Context, r *spec.Release, o *options, name, arch
 
 // plan expands the release into jobs: every package for every arch and
 // format, sorted by package, arch, format.
-func plan(r *spec.Release, in *inputs) ([]*job, error) {
+func plan(r *spec.Release, in *inputs, epoch time.Time) ([]*job, error) {
 	var jobs []*job
 	for _, p := range r.Packages() {
 		for _, arch := range r.Spec.Architectures {
@@ -115,6 +119,11 @@ func plan(r *spec.Release, in *inputs) ([]*job, error) {
 				j := &job{pkg: p, arch: arch, format: format}
 				if err := j.resolve(r, in); err != nil {
 					return nil, fmt.Errorf("package %s for %s (%s): %w", p.Name, arch, format, err)
+				}
+				if format == spec.FormatDeb {
+					if err := j.debianDocs(epoch); err != nil {
+						return nil, err
+					}
 				}
 				jobs = append(jobs, j)
 			}
@@ -188,6 +197,9 @@ func (j *job) fromComponent(in *inputs, f spec.File, base content) ([]content, e
 		}
 		if err := checkELF(b.Path, j.arch); err != nil {
 			return nil, fmt.Errorf("%s: %w", c.Dst, err)
+		}
+		if j.format == spec.FormatDeb && needsLibc(b.Path) {
+			j.libc = true
 		}
 		out = append(out, c)
 	}

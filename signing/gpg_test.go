@@ -229,3 +229,22 @@ func TestRPMImportsKey(t *testing.T) {
 		t.Errorf("imported gpg-pubkey version = %q, want %q", out, want)
 	}
 }
+
+// TestGPGVAcceptsRaisedTime signs "before" the key existed: the signature is
+// stamped with the key's creation time instead, which gpgv accepts.
+func TestGPGVAcceptsRaisedTime(t *testing.T) {
+	s := newTestSigner(t).At(keyCreated.AddDate(-1, 0, 0))
+	sig, err := s.DetachSign(strings.NewReader(message))
+	if err != nil {
+		t.Fatalf("DetachSign: %v", err)
+	}
+	dir := t.TempDir()
+	status, err := gpgvVerify(t, writeFile(t, dir, "key.gpg", s.PublicKey()),
+		writeFile(t, dir, "Release.gpg", sig), writeFile(t, dir, "Release", []byte(message)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf(" %d ", keyCreated.Unix()); !strings.Contains(status, want) {
+		t.Errorf("status %q lacks the key creation time%s", status, want)
+	}
+}

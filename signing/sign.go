@@ -15,7 +15,9 @@ import (
 // cryptoHash is the digest every signature uses.
 const cryptoHash = crypto.SHA256
 
-// DetachSign returns a binary detached signature over data (a Release.gpg).
+// DetachSign returns a binary detached signature over data, like gpg
+// --detach-sign. apt does not accept binary signatures as Release.gpg
+// (gpgv reports NODATA); use DetachSignArmored there.
 func (s *Signer) DetachSign(data io.Reader) ([]byte, error) {
 	var buf bytes.Buffer
 	if err := openpgp.DetachSign(&buf, s.entity, data, s.config()); err != nil {
@@ -24,8 +26,9 @@ func (s *Signer) DetachSign(data io.Reader) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// DetachSignArmored returns an ASCII-armored detached signature over data (a
-// repomd.xml.asc).
+// DetachSignArmored returns an ASCII-armored detached signature over data,
+// like gpg --armor --detach-sign: an apt Release.gpg or a yum
+// repomd.xml.asc.
 func (s *Signer) DetachSignArmored(data io.Reader) ([]byte, error) {
 	var buf bytes.Buffer
 	if err := openpgp.ArmoredDetachSign(&buf, s.entity, data, s.config()); err != nil {

@@ -115,8 +115,9 @@ func decrypt(e *openpgp.Entity, passphrase []byte) error {
 }
 
 // notBefore returns the latest creation time among the primary key, its
-// self-signature, the signing key and its binding signature: go-crypto refuses
-// to sign, and gpgv to verify, a signature older than any of them.
+// self-signature, the signing key and its binding signature: go-crypto and
+// gpg refuse to make, and gpg rejects ("key created in the future"), a
+// signature older than any of them.
 func notBefore(e *openpgp.Entity, key openpgp.Key) time.Time {
 	t := e.PrimaryKey.CreationTime
 	later := func(u time.Time) {

@@ -179,4 +179,10 @@ type Signing struct {
 	// PassphraseEnv names the environment variable holding the key's
 	// passphrase, for encrypted keys.
 	PassphraseEnv string `json:"passphraseEnv,omitempty"`
+	// Debsig also embeds a debsigs origin signature (_gpgorigin) in each
+	// deb. Off by default: apt authenticates debs through the signed
+	// repository metadata (as Debian and pkgs.k8s.io do), and lintian
+	// rejects extra members in a deb (misplaced-extra-member-in-deb).
+	// Rpms are always signed individually (rpm -K).
+	Debsig bool `json:"debsig,omitempty"`
 }

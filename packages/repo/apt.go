@@ -28,32 +28,39 @@ const (
 // WriteAPT publishes the .deb files in dir as a flat apt repository:
 // Packages, Packages.gz and Release at dir's root and, with a Signer,
 // InRelease (clearsigned Release), Release.gpg (armored detached signature;
-// apt refuses binary ones) and
-// Release.key (the armored public key). Packages lists each package with
-// "Filename: ./NAME.deb", as dpkg-scanpackages does for flat repositories,
-// sorted by name, version, architecture and file name. Clients use it as
+// apt rejects binary ones) and Release.key (the armored public key).
+// Packages lists each package with "Filename: ./NAME.deb", as
+// dpkg-scanpackages does for flat repositories, sorted by name, version,
+// architecture and file name. Clients use it as
 //
 //	deb [signed-by=/etc/apt/keyrings/KEY.gpg] https://HOST/PATH/ /
+//
+// where KEY.gpg is Signer.PublicKey (or Release.key through gpg --dearmor).
 func WriteAPT(ctx context.Context, dir string, o Options) error {
+	if err := writeAPT(ctx, dir, o); err != nil {
+		return fmt.Errorf("publishing apt repository %s: %w", dir, err)
+	}
+	return nil
+}
+
+func writeAPT(ctx context.Context, dir string, o Options) error {
 	o, err := o.withDefaults()
 	if err != nil {
-		return fmt.Errorf("publishing apt repository %s: %w", dir, err)
+		return err
 	}
 	debs, err := scanDebs(ctx, dir)
 	if err != nil {
-		return fmt.Errorf("publishing apt repository %s: %w", dir, err)
+		return err
 	}
 	files, err := aptFiles(debs, o)
 	if err != nil {
-		return fmt.Errorf("publishing apt repository %s: %w", dir, err)
+		return err
 	}
 	if err := publish(ctx, dir, files); err != nil {
-		return fmt.Errorf("publishing apt repository %s: %w", dir, err)
+		return err
 	}
 	if o.Signer == nil {
-		if err := removeStale(dir, aptInRelease, aptReleaseGPG, aptReleaseKey); err != nil {
-			return fmt.Errorf("publishing apt repository %s: %w", dir, err)
-		}
+		return removeStale(dir, aptInRelease, aptReleaseGPG, aptReleaseKey)
 	}
 	return nil
 }

@@ -182,3 +182,18 @@ func replaceIn(t *testing.T, path, old, new string) {
 	}
 	writeFile(t, path, bytes.Replace(data, []byte(old), []byte(new), 1))
 }
+
+func TestAPTClientAcceptsEmptyRepository(t *testing.T) {
+	repo := t.TempDir()
+	signer := newSigner(t, testKey)
+	if err := WriteAPT(t.Context(), repo, Options{Signer: signer, Date: repoDate}); err != nil {
+		t.Fatalf("WriteAPT: %v", err)
+	}
+	out, err := newAPTClient(t, repo, signer.PublicKey()).run(t, "", "apt-get", "update")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := warnings(out); len(w) > 0 {
+		t.Errorf("apt-get update warned:\n%s", strings.Join(w, "\n"))
+	}
+}

@@ -145,3 +145,17 @@ func TestDNFRejectsBadRepository(t *testing.T) {
 		})
 	}
 }
+
+func TestDNFAcceptsEmptyRepository(t *testing.T) {
+	repo := t.TempDir()
+	if err := WriteYUM(t.Context(), repo, Options{Signer: newSigner(t, testKey), Date: repoDate}); err != nil {
+		t.Fatalf("WriteYUM: %v", err)
+	}
+	out, err := newDNFClient(t, repo, filepath.Join(repo, yumRepomdKey)).run(t, "repoquery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out, "slipway-test") {
+		t.Errorf("dnf lists packages in an empty repository:\n%s", out)
+	}
+}

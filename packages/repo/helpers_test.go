@@ -55,7 +55,8 @@ func requireTool(t *testing.T, name string) string {
 // when the tool is missing.
 func run(t *testing.T, dir string, name string, args ...string) (string, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	// Not t.Context(): that is cancelled before cleanups, which run tools too.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, requireTool(t, name), args...)
 	cmd.Dir = dir

@@ -36,9 +36,10 @@ var yumDataFile = regexp.MustCompile(`^[0-9a-f]{64}-(primary|filelists|other)\.x
 // createrepo_c names them, by the checksum of the compressed file) and, with
 // a Signer, repodata/repomd.xml.asc (armored detached signature) and
 // repodata/repomd.xml.key (armored public key). Data files of earlier runs
-// that the new repomd.xml no longer lists are removed. The XML matches
-// createrepo_c's except that no sqlite databases are written (dnf does not
-// use them) and <time file> is Options.Date rather than each file's mtime.
+// that the new repomd.xml no longer lists are removed. The uncompressed XML
+// is byte for byte what createrepo_c 0.17 writes, except that <time file> is
+// Options.Date rather than each file's mtime; no sqlite databases are
+// written (dnf does not use them).
 // Clients use it with
 //
 //	baseurl=https://HOST/PATH/
@@ -46,28 +47,32 @@ var yumDataFile = regexp.MustCompile(`^[0-9a-f]{64}-(primary|filelists|other)\.x
 //	repo_gpgcheck=1
 //	gpgkey=https://HOST/PATH/repodata/repomd.xml.key
 func WriteYUM(ctx context.Context, dir string, o Options) error {
-	o, err := o.withDefaults()
-	if err != nil {
-		return fmt.Errorf("publishing yum repository %s: %w", dir, err)
-	}
-	pkgs, err := scanRPMs(ctx, dir)
-	if err != nil {
-		return fmt.Errorf("publishing yum repository %s: %w", dir, err)
-	}
-	files, err := yumFiles(pkgs, o)
-	if err != nil {
-		return fmt.Errorf("publishing yum repository %s: %w", dir, err)
-	}
-	if err := os.MkdirAll(filepath.Join(dir, yumRepodata), 0o755); err != nil {
-		return fmt.Errorf("publishing yum repository %s: %w", dir, err)
-	}
-	if err := publish(ctx, dir, files); err != nil {
-		return fmt.Errorf("publishing yum repository %s: %w", dir, err)
-	}
-	if err := pruneRepodata(dir, files, o.Signer == nil); err != nil {
+	if err := writeYUM(ctx, dir, o); err != nil {
 		return fmt.Errorf("publishing yum repository %s: %w", dir, err)
 	}
 	return nil
+}
+
+func writeYUM(ctx context.Context, dir string, o Options) error {
+	o, err := o.withDefaults()
+	if err != nil {
+		return err
+	}
+	pkgs, err := scanRPMs(ctx, dir)
+	if err != nil {
+		return err
+	}
+	files, err := yumFiles(pkgs, o)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Join(dir, yumRepodata), 0o755); err != nil {
+		return fmt.Errorf("creating repodata: %w", err)
+	}
+	if err := publish(ctx, dir, files); err != nil {
+		return err
+	}
+	return pruneRepodata(dir, files, o.Signer == nil)
 }
 
 // scanRPMs reads every .rpm in dir, sorted by name, version, architecture

@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# bench/run.sh: slipway's benchmarks against its peer, printed as one table
+# (figure, slipway, peer, ratio, target) and written to bench/results.md.
+#
+#   1. cold build of the example's full matrix (packages x amd64, arm64 x
+#      deb, rpm): `slipway packages build` on an empty cache directory vs
+#      the nfpm command (v2.45.2) run once per package, sequentially, on
+#      equivalent configurations (packages.WriteNFPMConfigs, via
+#      bench/nfpmconfigs). Both sides unsigned; the outputs are checked to
+#      be byte-identical before timing.
+#   2. unchanged rebuild (warm cache) vs that cold build.
+#
+# Both sides are measured in the same run, alternating, BENCH_RUNS times
+# (default 3); the table shows medians. Prerequisites (make bench does
+# them): make build, hack/fetch-inputs.sh build/inputs amd64 arm64.
+# Environment: BENCH_RUNS, BENCH_DIR (default build/bench), NFPM_VERSION,
+# SOURCE_DATE_EPOCH (default: the last commit's time).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+runs=${BENCH_RUNS:-3}
+bench=${BENCH_DIR:-build/bench}
+nfpm_version=${NFPM_VERSION:-v2.45.2}
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 1700000000)}
+GO=${GO:-go}
+
+mkdir -p "$bench/bin"
+bench=$(cd "$bench" && pwd)
+export GOBIN=$bench/bin
+log() { echo "bench: $*" >&2; }
+die() { echo "bench: $*" >&2; exit 1; }
+
+# --- prerequisites -----------------------------------------------------------
+[ -x bin/slipway ] || die "bin/slipway is missing: run make build"
+for a in amd64 arm64; do
+	[ -x bin/slipway-node-linux-$a ] || die "bin/slipway-node-linux-$a is missing: run make build"
+	[ -x build/inputs/$a/usr/bin/kubectl ] || die "build/inputs/$a is missing: run hack/fetch-inputs.sh build/inputs amd64 arm64"
+done
+nfpm=$bench/bin/nfpm
+if ! { [ -x "$nfpm" ] && $GO version -m "$nfpm" 2>/dev/null | grep -Eq "mod[[:space:]]+github.com/goreleaser/nfpm/v2[[:space:]]+$nfpm_version[[:space:]]"; }; then
+	log "installing nfpm $nfpm_version into $GOBIN"
+	$GO install "github.com/goreleaser/nfpm/v2/cmd/nfpm@$nfpm_version"
+fi
+log "building bench/nfpmconfigs"
+$GO build -o "$bench/bin/nfpmconfigs" ./bench/nfpmconfigs
+
+# --- the release: the example, unsigned, with absolute sources ---------------
+spec=$bench/release.yaml
+awk '/^  signing:/ { skip = 1; next } skip && /^    / { next } { skip = 0; print }' examples/release.yaml |
+	sed "s#file://\.\./#file://$root/#" >"$spec"
+grep -q '^  signing:' "$spec" && die "could not drop signing from $spec"
+
+# --- equivalent nfpm configurations ------------------------------------------
+configs=$bench/nfpm-configs
+"$bench/bin/nfpmconfigs" -f "$spec" -o "$configs" -cache-dir "$bench/configs-cache" \
+	-node-agent-dir bin >"$bench/nfpm-jobs.txt"
+jobs=$(wc -l <"$bench/nfpm-jobs.txt")
+[ "$jobs" -gt 0 ] || die "no nfpm configurations written"
+log "$jobs packages: $(awk '{print $3}' "$bench/nfpm-jobs.txt" | tr '\n' ' ')"
+
+# --- the commands measured ---------------------------------------------------
+slip_out=$bench/out-slipway
+slip_cache=$bench/cache-slipway
+nfpm_out=$bench/out-nfpm
+
+slipway_build() {
+	bin/slipway packages build -f "$spec" -o "$slip_out" --cache-dir "$slip_cache" >/dev/null 2>"$bench/slipway.log"
+}
+slipway_cold() { rm -rf "$slip_cache" "$slip_out"; sync; }
+nfpm_build() {
+	local p c f
+	while read -r p c f; do
+		"$nfpm" package --config "$c" --packager "$p" --target "$nfpm_out/$f" >/dev/null </dev/null || return 1
+	done <"$bench/nfpm-jobs.txt"
+}
+nfpm_cold() { rm -rf "$nfpm_out"; mkdir -p "$nfpm_out"; sync; }
+
+# measure NAME CMD: runs CMD, appends "NAME wall cpu" (seconds) to the log.
+TIMEFORMAT='%R %U %S'
+measure() {
+	local name=$1 t real user sys cpu
+	shift
+	{ time "$@"; } 2>"$bench/time.txt" || die "$name failed: $(tail -5 "$bench/time.txt"; tail -5 "$bench/slipway.log")"
+	t=$(tail -1 "$bench/time.txt")
+	read -r real user sys <<<"$t"
+	cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')
+	echo "$name $real $cpu" >>"$times"
+	log "$(printf '%-14s %7.2fs wall %7.2fs cpu' "$name" "$real" "$cpu")"
+}
+
+# --- equivalence: one untimed build on each side, compared byte for byte ----
+log "checking equivalence (one untimed build each)"
+slipway_cold
+bin/slipway packages build -f "$spec" -o "$slip_out" --cache-dir "$slip_cache" >/dev/null 2>"$bench/slipway.log" ||
+	die "slipway packages build failed: $(cat "$bench/slipway.log")"
+nfpm_cold
+nfpm_build || die "nfpm failed"
+same=0
+while read -r p c f; do
+	if cmp -s "$nfpm_out/$f" "$slip_out/$f"; then
+		same=$((same + 1))
+	else
+		log "differs: $f (nfpm $(stat -c %s "$nfpm_out/$f") bytes, slipway $(stat -c %s "$slip_out/$f" 2>/dev/null || echo missing))"
+	fi
+done <"$bench/nfpm-jobs.txt"
+[ "$(ls "$slip_out" | wc -l)" -eq "$jobs" ] || die "slipway built $(ls "$slip_out" | wc -l) packages, nfpm $jobs"
+log "$same of $jobs packages byte-identical"
+
+# --- timed runs, alternating -------------------------------------------------
+times=$bench/times.txt
+: >"$times"
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+for i in $(seq 1 "$runs"); do
+	log "run $i of $runs"
+	slipway_cold
+	measure slipway-cold slipway_build
+	measure slipway-warm slipway_build
+	nfpm_cold
+	measure nfpm nfpm_build
+done
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+median() { # median of column $2 for name $1
+	awk -v n="$1" -v c="$2" '$1 == n { print $c }' "$times" | sort -g |
+		awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+cold=$(median slipway-cold 2)
+warm=$(median slipway-warm 2)
+peer=$(median nfpm 2)
+cold_cpu=$(median slipway-cold 3)
+peer_cpu=$(median nfpm 3)
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f", a / b }'; }
+verdict() { awk -v r="$1" -v t="$2" 'BEGIN { print (r <= t ? "met" : "NOT met") }'; }
+r1=$(ratio "$cold" "$peer")
+r2=$(ratio "$warm" "$cold")
+r3=$(ratio "$cold_cpu" "$peer_cpu")
+
+table=$(
+	printf '| figure | slipway | peer | peer value | ratio | target |\n'
+	printf '|---|---:|---|---:|---:|---|\n'
+	printf '| cold build, full matrix (%d packages), wall | %.2f s | nfpm %s CLI, once per package, sequential | %.2f s | %.3f | ≤ 0.60: %s |\n' \
+		"$jobs" "$cold" "$nfpm_version" "$peer" "$r1" "$(verdict "$r1" 0.60)"
+	printf '| unchanged rebuild (warm cache), wall | %.2f s | slipway cold build (row 1) | %.2f s | %.3f | ≤ 0.05: %s |\n' \
+		"$warm" "$cold" "$r2" "$(verdict "$r2" 0.05)"
+	printf '| cold build, CPU time (user+sys; for reference) | %.2f s | nfpm, as in row 1 | %.2f s | %.3f | — |\n' \
+		"$cold_cpu" "$peer_cpu" "$r3"
+)
+cpus=$(nproc)
+notes=$(
+	echo "Medians of $runs alternating runs; $cpus CPUs ($(uname -m)); load average $load_before before, $load_after after."
+	echo "Outputs compared before timing: $same of $jobs packages byte-identical between slipway and nfpm (unsigned, gzip, SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH)."
+)
+
+echo
+echo "$table"
+echo
+echo "$notes"
+
+{
+	echo "# slipway benchmark results"
+	echo
+	echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) CPUs (\`nproc\`), $(go version | awk '{print $3}'), slipway $(bin/slipway version 2>/dev/null | head -1 || echo '?'). Produced by \`make bench\` (bench/run.sh); see bench/README.md."
+	echo
+	echo "$table"
+	echo
+	echo "$notes"
+	echo
+	echo "Every run (seconds):"
+	echo
+	echo '```'
+	echo "name wall cpu"
+	cat "$times"
+	echo '```'
+} >bench/results.md
+log "wrote bench/results.md"
