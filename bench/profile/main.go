@@ -89,6 +89,7 @@ func run(file, out, cpu, tr, nodeDir string, parallel int, warm bool) error {
 	}
 	var ru0 runtimeUsage
 	ru0.read()
+	w0 := schedWait()
 	t0 := time.Now()
 	arts, err := packages.Build(context.Background(), r, out, opts...)
 	if err != nil {
@@ -97,7 +98,8 @@ func run(file, out, cpu, tr, nodeDir string, parallel int, warm bool) error {
 	wall := time.Since(t0)
 	var ru1 runtimeUsage
 	ru1.read()
-	fmt.Printf("cold build: %d packages, %.2fs wall, %.2fs cpu\n", len(arts), wall.Seconds(), ru1.cpu-ru0.cpu)
+	fmt.Printf("cold build: %d packages, %.2fs wall, %.2fs cpu, %.2fs runnable but waiting for a CPU (machine load), %d CPUs\n",
+		len(arts), wall.Seconds(), ru1.cpu-ru0.cpu, schedWait()-w0, runtime.NumCPU())
 	if warm {
 		rep.start = time.Now()
 		ru0.read()

@@ -33,21 +33,23 @@ func (f *buildFlags) register(cmd *cobra.Command) {
 }
 
 // options turns the flags into package build options.
-func (f *buildFlags) options(cmd *cobra.Command) ([]packages.Option, error) {
+// The returned reporter must be waited for before printing a summary.
+func (f *buildFlags) options(cmd *cobra.Command) ([]packages.Option, progress.Reporter, error) {
 	epoch, err := sourceDateEpoch(cmd.ErrOrStderr())
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	rep := progress.New(cmd.ErrOrStderr())
 	opts := []packages.Option{
 		packages.WithCacheDir(f.cacheDir),
 		packages.WithSourceDateEpoch(epoch),
 		packages.WithNodeAgent(nodeAgentFinder(f.nodeAgentDir)),
-		packages.WithProgress(progress.New(cmd.ErrOrStderr())),
+		packages.WithProgress(rep),
 	}
 	if f.parallel > 0 {
 		opts = append(opts, packages.WithParallel(f.parallel))
 	}
-	return opts, nil
+	return opts, rep, nil
 }
 
 func (f *buildFlags) load(cmd *cobra.Command) (*spec.Release, error) {
@@ -129,11 +131,12 @@ only when all are built.`,
 			if err != nil {
 				return err
 			}
-			opts, err := f.options(cmd)
+			opts, rep, err := f.options(cmd)
 			if err != nil {
 				return err
 			}
 			arts, err := packages.Build(cmd.Context(), r, f.output, opts...)
+			rep.Wait()
 			if err != nil {
 				return err
 			}

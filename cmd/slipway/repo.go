@@ -38,11 +38,12 @@ that key; clients pin it:
 			if err != nil {
 				return err
 			}
-			opts, err := f.options(cmd)
+			opts, rep, err := f.options(cmd)
 			if err != nil {
 				return err
 			}
 			arts, repos, err := packages.Publish(cmd.Context(), r, f.output, opts...)
+			rep.Wait()
 			if err != nil {
 				return err
 			}

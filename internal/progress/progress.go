@@ -32,7 +32,7 @@ type Stage interface {
 
 // New returns bars when w is a terminal and plain lines otherwise.
 func New(w io.Writer) Reporter {
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+	if f, ok := w.(*os.File); ok && isTerminal(f) {
 		return &bars{p: mpb.New(mpb.WithOutput(w), mpb.WithWidth(40), mpb.WithRefreshRate(120*time.Millisecond))}
 	}
 	return &lines{w: w}
@@ -86,3 +86,13 @@ type barStage struct{ bar *mpb.Bar }
 func (s *barStage) Step(string) { s.bar.Increment() }
 
 func (s *barStage) Abort() { s.bar.Abort(false) }
+
+// isTerminal reports whether f is a terminal with a known width; a pty
+// without a size (some CI runners) gets plain lines.
+func isTerminal(f *os.File) bool {
+	if !term.IsTerminal(int(f.Fd())) {
+		return false
+	}
+	w, _, err := term.GetSize(int(f.Fd()))
+	return err == nil && w > 0
+}
