@@ -74,9 +74,10 @@ func TestAPTInstall(t *testing.T) {
 		{[]string{"kubectl", "version", "--client"}, "v1.20.2"},
 		{[]string{"slipway-node", "version"}, ""},
 	} {
-		out := must(t, nil, "chroot", append([]string{root}, c.args...)...)
-		if !strings.Contains(out, c.want) {
-			t.Errorf("chroot %s: want %q in output, got %q", strings.Join(c.args, " "), c.want, out)
+		r := run(t, nil, "chroot", append([]string{root}, c.args...)...)
+		out := r.stdout + r.stderr // the CNI plugins print their version on stderr
+		if r.code != 0 || !strings.Contains(out, c.want) {
+			t.Errorf("chroot %s: exit status %d, want %q in output, got %q", strings.Join(c.args, " "), r.code, c.want, out)
 		}
 		t.Logf("%s: %s", strings.Join(c.args, " "), strings.TrimSpace(out))
 	}

@@ -41,9 +41,9 @@ func TestDNFInstall(t *testing.T) {
 		{"opt/cni/bin/host-local", "--version", "v1.6.2"},
 		{"usr/bin/slipway-node", "version", ""},
 	} {
-		out := must(t, nil, filepath.Join(root, c.bin), c.arg)
-		if !strings.Contains(out, c.want) {
-			t.Errorf("%s %s: want %q, got %q", c.bin, c.arg, c.want, out)
+		r := run(t, nil, filepath.Join(root, c.bin), c.arg)
+		if out := r.stdout + r.stderr; r.code != 0 || !strings.Contains(out, c.want) {
+			t.Errorf("%s %s: exit status %d, want %q, got %q", c.bin, c.arg, r.code, c.want, out)
 		}
 	}
 	for _, p := range []string{"usr/bin/kubectl", "opt/cni/bin/bridge", "opt/cni/bin/loopback", "opt/cni/bin/portmap",

@@ -19,6 +19,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -37,17 +38,40 @@ func repoRoot(t testing.TB) string {
 	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
 }
 
-// slipwayBin returns bin/slipway, failing when make build has not run.
+// slipwayBin returns a copy of bin/slipway with the slipway-node binaries
+// beside it, taken once per run (others may rebuild bin/ meanwhile, and
+// every build of one run must use the same binaries); it fails when make
+// build has not run.
 func slipwayBin(t testing.TB) string {
 	t.Helper()
-	p := filepath.Join(repoRoot(t), "bin", "slipway")
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("%s is missing: run `make build` first (make test does)", p)
+	binOnce.Do(func() { binPath, binErr = snapshotBin(repoRoot(t)) })
+	if binErr != nil {
+		t.Fatal(binErr)
 	}
-	if _, err := os.Stat(filepath.Join(repoRoot(t), "bin", "slipway-node-linux-amd64")); err != nil {
-		t.Fatalf("bin/slipway-node-linux-amd64 is missing: run `make build` first")
+	return binPath
+}
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+func snapshotBin(root string) (string, error) {
+	dst := filepath.Join(tmpRoot, "bin")
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return "", err
 	}
-	return p
+	for _, name := range []string{"slipway", "slipway-node-linux-amd64", "slipway-node-linux-arm64"} {
+		b, err := os.ReadFile(filepath.Join(root, "bin", name))
+		if err != nil {
+			return "", fmt.Errorf("bin/%s is missing: run `make build` first (make test does): %w", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(dst, name), b, 0o755); err != nil {
+			return "", err
+		}
+	}
+	return filepath.Join(dst, "slipway"), nil
 }
 
 // needTools fails the test naming every tool that is not on PATH.
