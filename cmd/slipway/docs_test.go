@@ -17,6 +17,7 @@ func TestCommandDocs(t *testing.T) {
 	dir := t.TempDir()
 	root := newRootCommand()
 	root.DisableAutoGenTag = true
+	root.InitDefaultCompletionCmd()
 	if err := doc.GenMarkdownTree(root, dir); err != nil {
 		t.Fatal(err)
 	}
