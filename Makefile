@@ -32,8 +32,9 @@ demo: deps build
 	bin/slipway spec validate -f examples/release.yaml
 	bin/slipway packages repo -f examples/release.yaml -o $(DEMO_OUT)
 	@echo
-	@echo "apt: deb [signed-by=$$PWD/$(DEMO_OUT)/v1.33/deb/Release.key] file:$$PWD/$(DEMO_OUT)/v1.33/deb/ /"
-	@echo "yum: baseurl=file://$$PWD/$(DEMO_OUT)/v1.33/rpm/"
+	@echo "apt: gpg --dearmor < $(DEMO_OUT)/v1.33/deb/Release.key > /etc/apt/keyrings/slipway.gpg"
+	@echo "     deb [signed-by=/etc/apt/keyrings/slipway.gpg] file:$$PWD/$(DEMO_OUT)/v1.33/deb/ /"
+	@echo "yum: baseurl=file://$$PWD/$(DEMO_OUT)/v1.33/rpm/  gpgkey=file://$$PWD/$(DEMO_OUT)/v1.33/rpm/repodata/repomd.xml.key"
 
 ## test: unit, integration and end-to-end tests with real clients
 test: deps build
