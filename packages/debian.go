@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
-	"encoding/hex"
 	"debug/elf"
+	"encoding/hex"
 	"fmt"
 	"sort"
 	"strings"
@@ -122,4 +122,3 @@ func gzipBest(data []byte) ([]byte, error) {
 	}
 	return buf.Bytes(), nil
 }
-

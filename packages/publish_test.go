@@ -81,4 +81,3 @@ func TestCancelLeavesNothing(t *testing.T) {
 		t.Fatalf("staging left: %v", siblings)
 	}
 }
-
