@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -50,6 +51,27 @@ func (f *buildFlags) options(cmd *cobra.Command) ([]packages.Option, progress.Re
 		opts = append(opts, packages.WithParallel(f.parallel))
 	}
 	return opts, rep, nil
+}
+
+// buildFunc builds or publishes a loaded release.
+type buildFunc func(context.Context, *spec.Release, []packages.Option) ([]packages.Artifact, []packages.Repository, error)
+
+// run loads the spec, builds with the flags' options and prints the result.
+func (f *buildFlags) run(cmd *cobra.Command, do buildFunc) error {
+	r, err := f.load(cmd)
+	if err != nil {
+		return err
+	}
+	opts, rep, err := f.options(cmd)
+	if err != nil {
+		return err
+	}
+	arts, repos, err := do(cmd.Context(), r, opts)
+	rep.Wait()
+	if err != nil {
+		return err
+	}
+	return report(cmd, f.asJSON, f.output, arts, repos)
 }
 
 func (f *buildFlags) load(cmd *cobra.Command) (*spec.Release, error) {
@@ -127,20 +149,10 @@ only when all are built.`,
   slipway packages build -f release.yaml -o out --json | jq -r '.artifacts[].file'`,
 		Args: argsUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			r, err := f.load(cmd)
-			if err != nil {
-				return err
-			}
-			opts, rep, err := f.options(cmd)
-			if err != nil {
-				return err
-			}
-			arts, err := packages.Build(cmd.Context(), r, f.output, opts...)
-			rep.Wait()
-			if err != nil {
-				return err
-			}
-			return report(cmd, f.asJSON, f.output, arts, nil)
+			return f.run(cmd, func(ctx context.Context, r *spec.Release, opts []packages.Option) ([]packages.Artifact, []packages.Repository, error) {
+				arts, err := packages.Build(ctx, r, f.output, opts...)
+				return arts, nil, err
+			})
 		},
 	}
 	f.register(cmd)

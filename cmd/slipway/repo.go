@@ -1,9 +1,12 @@
 package main
 
 import (
+	"context"
+
 	"github.com/spf13/cobra"
 
 	"github.com/slipway-dev/slipway/packages"
+	"github.com/slipway-dev/slipway/spec"
 )
 
 func newPackagesRepoCommand() *cobra.Command {
@@ -34,20 +37,9 @@ that key; clients pin it:
 		Example: `  slipway packages repo -f examples/release.yaml -o out/repo`,
 		Args:    argsUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			r, err := f.load(cmd)
-			if err != nil {
-				return err
-			}
-			opts, rep, err := f.options(cmd)
-			if err != nil {
-				return err
-			}
-			arts, repos, err := packages.Publish(cmd.Context(), r, f.output, opts...)
-			rep.Wait()
-			if err != nil {
-				return err
-			}
-			return report(cmd, f.asJSON, f.output, arts, repos)
+			return f.run(cmd, func(ctx context.Context, r *spec.Release, opts []packages.Option) ([]packages.Artifact, []packages.Repository, error) {
+				return packages.Publish(ctx, r, f.output, opts...)
+			})
 		},
 	}
 	f.register(cmd)
