@@ -145,18 +145,23 @@ func (v *validator) components(s *ReleaseSpec) {
 	seen := map[string]bool{}
 	for i, c := range s.Components {
 		p := fmt.Sprintf("spec.components[%d]", i)
-		switch {
-		case c.Name == "":
-			v.errorf(p+".name", "is required")
-		case !packageName.MatchString(c.Name):
-			v.errorf(p+".name", "%q must be lower-case letters, digits, '-', '+' or '.'", c.Name)
-		case seen[c.Name]:
-			v.errorf(p+".name", "duplicate component %q", c.Name)
-		}
-		seen[c.Name] = true
+		v.uniqueName(p+".name", "component", c.Name, seen)
 		v.version(p+".version", c.Version)
 		v.sources(p, c, s.Architectures)
 	}
+}
+
+// uniqueName checks a required, well-formed name that must not repeat.
+func (v *validator) uniqueName(p, kind, name string, seen map[string]bool) {
+	switch {
+	case name == "":
+		v.errorf(p, "is required")
+	case !packageName.MatchString(name):
+		v.errorf(p, "%q is not a valid %s name: lower-case letters, digits, '-', '+' or '.'", name, kind)
+	case seen[name]:
+		v.errorf(p, "duplicate %s %q", kind, name)
+	}
+	seen[name] = true
 }
 
 func (v *validator) sources(p string, c Component, archs []string) {

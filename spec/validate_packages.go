@@ -11,15 +11,7 @@ func (v *validator) packages(r *Release) {
 	seen := map[string]bool{}
 	for i, p := range r.Spec.Packages {
 		pp := fmt.Sprintf("spec.packages[%d]", i)
-		switch {
-		case p.Name == "":
-			v.errorf(pp+".name", "is required")
-		case !packageName.MatchString(p.Name):
-			v.errorf(pp+".name", "%q is not a valid package name: lower-case letters, digits, '-', '+' or '.'", p.Name)
-		case seen[p.Name]:
-			v.errorf(pp+".name", "duplicate package %q", p.Name)
-		}
-		seen[p.Name] = true
+		v.uniqueName(pp+".name", "package", p.Name, seen)
 		v.packageFields(r, pp, p)
 	}
 	// Check the effective packages: built-ins merged with overrides.
