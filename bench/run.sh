@@ -68,25 +68,58 @@ slipway_build() {
 	bin/slipway packages build -f "$spec" -o "$slip_out" --cache-dir "$slip_cache" >/dev/null 2>"$bench/slipway.log"
 }
 slipway_cold() { rm -rf "$slip_cache" "$slip_out"; sync; }
+# nfpm_build also appends "PACKAGER SECONDS" per package to $bench/nfpm-split.txt.
 nfpm_build() {
-	local p c f
+	local p c f t0
 	while read -r p c f; do
+		t0=$EPOCHREALTIME
 		"$nfpm" package --config "$c" --packager "$p" --target "$nfpm_out/$f" >/dev/null </dev/null || return 1
+		echo "$p $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { print b - a }')" >>"$bench/nfpm-split.txt"
 	done <"$bench/nfpm-jobs.txt"
 }
 nfpm_cold() { rm -rf "$nfpm_out"; mkdir -p "$nfpm_out"; sync; }
 
-# measure NAME CMD: runs CMD, appends "NAME wall cpu" (seconds) to the log.
+# Other processes competing for the CPUs cap a parallel build far more than
+# a sequential one (with the kernel's autogroup scheduling, another busy
+# session leaves this one a single CPU), so every measurement waits for a
+# quiet machine first (up to BENCH_QUIET_WAIT seconds, default 60) and
+# records how many CPUs other processes used meanwhile; the table takes
+# the medians of the quiet measurements (others < 0.25 CPUs).
+hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
+quiet_wait=${BENCH_QUIET_WAIT:-60}
+busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
+wait_quiet() {
+	local deadline=$((SECONDS + quiet_wait)) b0 b1
+	while :; do
+		b0=$(busy)
+		sleep 1
+		b1=$(busy)
+		[ $((b1 - b0)) -lt $((hz / 5)) ] && return 0
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			log "machine still busy after ${quiet_wait}s (others use $(awk -v b=$((b1 - b0)) -v hz="$hz" 'BEGIN { printf "%.1f", b / hz }') CPUs); measuring anyway"
+			return 0
+		fi
+	done
+}
+
+# measure NAME CMD: runs CMD, appends "NAME wall cpu others" to $times:
+# seconds of wall and CPU time (user+sys), and the CPUs other processes
+# used on average meanwhile.
 TIMEFORMAT='%R %U %S'
 measure() {
-	local name=$1 t real user sys cpu
+	local name=$1 t real user sys cpu b0 b1 others
 	shift
+	wait_quiet
+	b0=$(busy)
 	{ time "$@"; } 2>"$bench/time.txt" || die "$name failed: $(tail -5 "$bench/time.txt"; tail -5 "$bench/slipway.log")"
+	b1=$(busy)
 	t=$(tail -1 "$bench/time.txt")
 	read -r real user sys <<<"$t"
 	cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')
-	echo "$name $real $cpu" >>"$times"
-	log "$(printf '%-14s %7.2fs wall %7.2fs cpu' "$name" "$real" "$cpu")"
+	others=$(awk -v b=$((b1 - b0)) -v hz="$hz" -v c="$cpu" -v w="$real" \
+		'BEGIN { f = (b / hz - c) / (w > 0 ? w : 1); printf "%.2f", f < 0 ? 0 : f }')
+	echo "$name $real $cpu $others" >>"$times"
+	log "$(printf '%-14s %7.2fs wall %7.2fs cpu   others used %s CPUs' "$name" "$real" "$cpu" "$others")"
 }
 
 # --- equivalence: one untimed build on each side, compared byte for byte ----
@@ -110,6 +143,7 @@ log "$same of $jobs packages byte-identical"
 # --- timed runs, alternating -------------------------------------------------
 times=$bench/times.txt
 : >"$times"
+: >"$bench/nfpm-splits.txt"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for i in $(seq 1 "$runs"); do
 	log "run $i of $runs"
@@ -117,13 +151,31 @@ for i in $(seq 1 "$runs"); do
 	measure slipway-cold slipway_build
 	measure slipway-warm slipway_build
 	nfpm_cold
+	: >"$bench/nfpm-split.txt"
 	measure nfpm nfpm_build
+	awk -v i="$i" '{ s[$1] += $2 } END { printf "nfpm-split %s", i; for (p in s) printf " %s %.2f", p, s[p]; print "" }' \
+		"$bench/nfpm-split.txt" >>"$bench/nfpm-splits.txt"
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
-median() { # median of column $2 for name $1
-	awk -v n="$1" -v c="$2" '$1 == n { print $c }' "$times" | sort -g |
+# quiet NAME: NAME's measurements during which others used < 0.25 CPUs,
+# or all of them when none was quiet.
+quiet() {
+	if awk -v n="$1" '$1 == n && $4 < 0.25 { found = 1 } END { exit !found }' "$times"; then
+		awk -v n="$1" '$1 == n && $4 < 0.25' "$times"
+	else
+		awk -v n="$1" '$1 == n' "$times"
+	fi
+}
+median() { # median of column $2 of quiet $1
+	quiet "$1" | awk -v c="$2" '{ print $c }' | sort -g |
 		awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+basis() { # "k quiet of n" for NAME
+	local n k
+	n=$(awk -v n="$1" '$1 == n' "$times" | wc -l)
+	k=$(awk -v n="$1" '$1 == n && $4 < 0.25' "$times" | wc -l)
+	if [ "$k" -gt 0 ]; then echo "$k quiet of $n runs"; else echo "NO quiet run of $n: machine busy, figure not meaningful"; fi
 }
 cold=$(median slipway-cold 2)
 warm=$(median slipway-warm 2)
@@ -148,7 +200,9 @@ table=$(
 )
 cpus=$(nproc)
 notes=$(
-	echo "Medians of $runs alternating runs; $cpus CPUs ($(uname -m)); load average $load_before before, $load_after after."
+	echo "Medians of alternating runs measured on a quiet machine (other processes < 0.25 CPUs): slipway cold $(basis slipway-cold), warm $(basis slipway-warm), nfpm $(basis nfpm). $cpus CPUs ($(uname -m)); load average $load_before before, $load_after after."
+	awk -v c="$cold_cpu" -v w="$cold" -v n="$cpus" -v p="$peer" 'BEGIN {
+		printf "slipway kept %.2f of %d CPUs busy (CPU time / wall time); with all %d busy its CPU time allows a ratio of %.3f at best.\n", c / w, n, n, c / n / p }'
 	echo "Outputs compared before timing: $same of $jobs packages byte-identical between slipway and nfpm (unsigned, gzip, SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH)."
 )
 
@@ -160,17 +214,23 @@ echo "$notes"
 {
 	echo "# slipway benchmark results"
 	echo
-	echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) CPUs (\`nproc\`), $(go version | awk '{print $3}'), slipway $(bin/slipway version 2>/dev/null | head -1 || echo '?'). Produced by \`make bench\` (bench/run.sh); see bench/README.md."
+	echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) CPUs (\`nproc\`), $(go version | awk '{print $3}'), $(bin/slipway version 2>/dev/null | head -1 || echo 'slipway ?'). Produced by \`make bench\` (bench/run.sh); see bench/README.md."
 	echo
 	echo "$table"
 	echo
 	echo "$notes"
 	echo
-	echo "Every run (seconds):"
+	echo "Every measurement: wall and CPU (user+sys) seconds, and the CPUs other processes used meanwhile:"
 	echo
 	echo '```'
-	echo "name wall cpu"
+	echo "name wall-s cpu-s others-cpus"
 	cat "$times"
+	echo '```'
+	echo
+	echo "nfpm's wall time per run, summed by packager (deb compresses with compress/gzip level 9 on one CPU, rpm with klauspost/pgzip level 9 on all of them):"
+	echo
+	echo '```'
+	cat "$bench/nfpm-splits.txt"
 	echo '```'
 } >bench/results.md
 log "wrote bench/results.md"

@@ -9,9 +9,10 @@
 #   CNI plugins       github.com/containernetworking/plugins v1.6.2
 #                                                  -> OUTDIR/ARCH/cni/
 # Static (CGO_ENABLED=0), -trimpath, version strings stamped as the upstream
-# release builds stamp them, build date from SOURCE_DATE_EPOCH (default: the
-# v1.33.0 release day). Idempotent: a component whose stamp file matches is
-# skipped; outputs are built in a temp dir and renamed into place.
+# release builds stamp them, build date fixed at the v1.33.0 release day (not
+# SOURCE_DATE_EPOCH, which `make` sets from the last commit: a new commit
+# must not rebuild kubelet). Idempotent: a component whose stamp file
+# matches is skipped; outputs are built in a temp dir and renamed into place.
 # sum.golang.org is not reachable here, so checksums come from the proxy only
 # (GOSUMDB=off); kubernetes' staging modules are pinned to v0.33.0 by replace.
 set -eu
@@ -19,13 +20,13 @@ set -eu
 out=$1 arch=$2
 KUBE_VERSION=v1.33.0 CRI_TOOLS_VERSION=v1.33.0 CNI_VERSION=v1.6.2
 STAGING_VERSION=v0.33.0
-: "${SOURCE_DATE_EPOCH:=1745366400}"
+build_epoch=1745366400
 export GOOS=linux GOARCH=$arch CGO_ENABLED=0 GOSUMDB=off GOTOOLCHAIN=local
 export GOFLAGS="-mod=mod -buildvcs=false -trimpath"
 mkdir -p "$out/$arch" "$out/.work"
 out=$(cd "$out" && pwd)
 work=$out/.work
-builddate=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%dT%H:%M:%SZ)
+builddate=$(date -u -d "@$build_epoch" +%Y-%m-%dT%H:%M:%SZ)
 
 # done NAME KEY: true when NAME was already built with KEY.
 done_() { [ -f "$out/$arch/.$1.stamp" ] && [ "$(cat "$out/$arch/.$1.stamp")" = "$2" ]; }
@@ -43,7 +44,7 @@ copysrc() {
 }
 
 kube() {
-	key="$KUBE_VERSION $arch $SOURCE_DATE_EPOCH"
+	key="$KUBE_VERSION $arch $build_epoch"
 	done_ kube "$key" && [ -x "$out/$arch/bin/kubelet" ] && [ -x "$out/$arch/bin/kubeadm" ] && return 0
 	echo "building kubelet, kubeadm $KUBE_VERSION for $arch"
 	w=$work/kubernetes; rm -rf "$w"; mkdir -p "$w"

@@ -84,9 +84,10 @@ func builtinPackages(minor int) []Package {
 			Summary: "Node agent for Kubernetes clusters",
 			Description: "The kubelet is the primary node agent that runs on each node. It registers\n" +
 				"the node with the apiserver and runs the pods scheduled to it.",
-			Section:    "net",
-			Depends:    []string{"util-linux"},
-			Deb:        &FormatFields{Depends: []string{"mount"}},
+			Section: "net",
+			// util-linux and mount are Essential in Debian: an unversioned
+			// dependency on them is a lintian error, so only the rpm names one.
+			RPM:        &FormatFields{Depends: []string{"util-linux"}},
 			Recommends: []string{"iptables >= 1.8.4"},
 			Files: []File{
 				{Dst: "/usr/bin/kubelet", From: "kubelet", Mode: "0755"},
@@ -101,7 +102,7 @@ func builtinPackages(minor int) []Package {
 		{
 			Name: PackageKubeadm, Component: "kubeadm",
 			Summary:     "Command-line utility for administering a Kubernetes cluster",
-			Description: "kubeadm bootstraps a minimum viable Kubernetes cluster that conforms to best practices.",
+			Description: "kubeadm bootstraps a minimum viable Kubernetes cluster that conforms\nto best practices.",
 			Files: []File{
 				{Dst: "/usr/bin/kubeadm", From: "kubeadm", Mode: "0755"},
 				{Dst: "/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf", Content: str(kubeadmDropIn), Mode: "0644"},

@@ -38,21 +38,53 @@ func dearmoredKey(t *testing.T, armored, dir string) string {
 // TestAPTInstall bootstraps Debian bookworm with mmdebstrap, installing
 // every package from the repository served on 127.0.0.1 with its signature
 // checked (kubelet's dependencies come from the Debian mirror), and checks
-// the installed system: files, conffiles and real binaries that run.
+// the installed system: files, conffiles and real binaries that run. An
+// upgrade to kubelet 1.33.0-2 with apt-get keeps a changed conffile.
 func TestAPTInstall(t *testing.T) {
 	needTools(t, "mmdebstrap", "gpg", "chroot")
 	f := release(t)
-	url := serve(t, f.repo, nil)
 	dir := t.TempDir()
+	// The server serves a link, switched to the repository holding
+	// kubelet revision 2 for the upgrade.
+	link := filepath.Join(dir, "served")
+	if err := os.Symlink(f.repo, link); err != nil {
+		t.Fatal(err)
+	}
+	url := serve(t, link, nil)
 	// mmdebstrap runs apt outside the root and apt inside it afterwards,
-	// so the key sits at the same absolute path in both places.
+	// so the key sits at the same absolute path in both places (setup
+	// hook); mmdebstrap empties the root's /tmp at the end, so the
+	// customize hook moves it to /etc/apt/keyrings for later apt runs.
 	key := dearmoredKey(t, filepath.Join(f.debRepo(), "Release.key"), dir)
 	root := filepath.Join(dir, "root")
-	args := []string{"--variant=apt", "--include=" + strings.Join(f.installable(), ","),
-		`--setup-hook=mkdir -p "$1` + dir + `" && cp ` + key + ` "$1` + key + `"`, "bookworm", root}
+	// init-system-helpers gives kubelet's postinst deb-systemd-helper,
+	// so the script's enable branch runs and leaves its symlink.
+	args := []string{"--variant=apt", "--include=init-system-helpers," + strings.Join(f.installable(), ","),
+		`--setup-hook=mkdir -p "$1` + dir + `" && cp ` + key + ` "$1` + key + `"`,
+		`--customize-hook=mkdir -p "$1/etc/apt/keyrings" && cp ` + key + ` "$1/etc/apt/keyrings/slipway.gpg" && ` +
+			`grep -rl "signed-by=` + key + `" "$1/etc/apt" | xargs sed -i "s|signed-by=` + key + `|signed-by=/etc/apt/keyrings/slipway.gpg|"`,
+		"bookworm", root}
 	args = append(args, hostMirrors(t)...)
 	args = append(args, "deb [signed-by="+key+"] "+url+"/v1.33/deb/ /")
 	must(t, nil, "mmdebstrap", args...)
+	checkAPTRoot(t, f, root)
+	aptUpgradeKubelet(t, f, root, link)
+}
+
+// checkAPTRoot checks the bootstrapped root: package versions, files,
+// conffiles, checksums, the postinst's effect and binaries that run.
+func checkAPTRoot(t *testing.T, f *fixture, root string) {
+	// Debian has no kubelet, kubeadm or slipway-node: installed, they came
+	// from the repository on 127.0.0.1 (mmdebstrap drops its lists after).
+	if v := must(t, nil, "chroot", root, "dpkg-query", "-W", "-f=${Version}", "kubelet"); v != "1.33.0-1" {
+		t.Errorf("kubelet %s installed, want 1.33.0-1", v)
+	}
+	if v := must(t, nil, "chroot", append([]string{root, "dpkg", "--verify"}, f.installable()...)...); v != "" {
+		t.Errorf("dpkg --verify: installed files differ from the packages' md5sums:\n%s", v)
+	}
+	if _, err := os.Lstat(filepath.Join(root, "etc/systemd/system/multi-user.target.wants/kubelet.service")); err != nil {
+		t.Errorf("kubelet's postinst did not enable kubelet.service: %v", err)
+	}
 
 	files := must(t, nil, "chroot", root, "dpkg", "-L", "kubelet")
 	for _, p := range []string{"/usr/bin/kubelet", "/usr/lib/systemd/system/kubelet.service", "/etc/default/kubelet"} {
@@ -72,7 +104,7 @@ func TestAPTInstall(t *testing.T) {
 		{[]string{"kubeadm", "version", "-o", "short"}, "v1.33.0"},
 		{[]string{"/opt/cni/bin/bridge", "--version"}, "v1.6.2"},
 		{[]string{"kubectl", "version", "--client"}, "v1.20.2"},
-		{[]string{"slipway-node", "version"}, ""},
+		{[]string{"slipway-node", "version"}, nodeVersion(t)},
 	} {
 		r := run(t, nil, "chroot", append([]string{root}, c.args...)...)
 		out := r.stdout + r.stderr // the CNI plugins print their version on stderr

@@ -17,29 +17,22 @@ func TestDNFInstall(t *testing.T) {
 	url := serve(t, f.repo, nil) + "/v1.33/rpm/"
 	dir := t.TempDir()
 	root := filepath.Join(dir, "root")
-	conf := filepath.Join(dir, "dnf.conf")
-	if err := os.WriteFile(conf, []byte("[main]\n"), 0o644); err != nil {
-		t.Fatal(err)
+	var pkgs []string // all but kubelet, whose dependencies an empty root lacks
+	for _, p := range f.installable() {
+		if p != "kubelet" {
+			pkgs = append(pkgs, p)
+		}
 	}
-	must(t, nil, "dnf", "--config="+conf, "--installroot="+root, "--releasever=12",
-		"--setopt=reposdir=/dev/null", "--setopt=cachedir="+filepath.Join(dir, "cache"),
-		"--repofrompath=slipway,"+url, "--repo=slipway",
-		"--setopt=slipway.gpgcheck=1", "--setopt=slipway.repo_gpgcheck=1",
-		"--setopt=slipway.gpgkey="+url+"repodata/repomd.xml.key",
-		"-y", "install", "kubectl", "kubernetes-cni", "slipway-node", "kubeadm")
-	if f.crictl {
-		must(t, nil, "dnf", "--config="+conf, "--installroot="+root, "--releasever=12",
-			"--setopt=reposdir=/dev/null", "--setopt=cachedir="+filepath.Join(dir, "cache"),
-			"--repofrompath=slipway,"+url, "--repo=slipway", "--setopt=slipway.gpgcheck=1",
-			"--setopt=slipway.gpgkey="+url+"repodata/repomd.xml.key", "-y", "install", "cri-tools")
-	}
-
-	q := must(t, nil, "rpm", "--root", root, "-q", "kubectl", "kubernetes-cni", "slipway-node", "kubeadm")
+	must(t, nil, "dnf", append(dnfArgs(t, dir, url, url+"repodata/repomd.xml.key"), append([]string{"-y", "install"}, pkgs...)...)...)
+	q := must(t, nil, "rpm", append([]string{"--root", root, "-q"}, pkgs...)...)
 	t.Logf("installed:\n%s", q)
+	if v := must(t, nil, "rpm", append([]string{"--root", root, "-V"}, pkgs...)...); v != "" {
+		t.Errorf("rpm -V: installed files differ from the packages:\n%s", v)
+	}
 	for _, c := range []struct{ bin, arg, want string }{
 		{"usr/bin/kubeadm", "version", "v1.33.0"},
 		{"opt/cni/bin/host-local", "--version", "v1.6.2"},
-		{"usr/bin/slipway-node", "version", ""},
+		{"usr/bin/slipway-node", "version", nodeVersion(t)},
 	} {
 		r := run(t, nil, filepath.Join(root, c.bin), c.arg)
 		if out := r.stdout + r.stderr; r.code != 0 || !strings.Contains(out, c.want) {
@@ -52,6 +45,81 @@ func TestDNFInstall(t *testing.T) {
 			t.Errorf("not installed: /%s", p)
 		}
 	}
+}
+
+// dnfArgs are dnf's options for an empty root under dir with the one
+// repository at url, package and repomd.xml signatures checked with keyURL.
+func dnfArgs(t *testing.T, dir, url, keyURL string) []string {
+	t.Helper()
+	conf := filepath.Join(dir, "dnf.conf")
+	if err := os.WriteFile(conf, []byte("[main]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return []string{"--config=" + conf, "--installroot=" + filepath.Join(dir, "root"), "--releasever=12",
+		"--setopt=reposdir=/dev/null", "--setopt=cachedir=" + filepath.Join(dir, "cache"),
+		"--repofrompath=slipway," + url, "--repo=slipway",
+		"--setopt=slipway.gpgcheck=1", "--setopt=slipway.repo_gpgcheck=1", "--setopt=slipway.gpgkey=" + keyURL}
+}
+
+// TestDNFSignature proves dnf checks the signed repomd.xml: the repository
+// loads with its key, and a tampered repomd.xml or another key is refused.
+func TestDNFSignature(t *testing.T) {
+	needTools(t, "dnf", "gpg")
+	f := release(t)
+	other := t.TempDir()
+	if err := os.WriteFile(filepath.Join(other, "other.asc"), generateKey(t), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	gnupg := t.TempDir()
+	must(t, nil, "gpg", "--homedir", gnupg, "--batch", "--import", filepath.Join(other, "other.asc"))
+	must(t, nil, "gpg", "--homedir", gnupg, "--batch", "--armor", "--export", "-o", filepath.Join(other, "other.key"))
+	otherURL := serve(t, other, nil) + "/other.key"
+	for _, c := range []struct {
+		name    string
+		rewrite func(string, []byte) []byte
+		other   bool
+		fail    bool
+	}{
+		{name: "signed"},
+		{name: "tampered repomd.xml", fail: true, rewrite: func(p string, b []byte) []byte {
+			if !strings.HasSuffix(p, "/repomd.xml") {
+				return nil
+			}
+			return []byte(strings.Replace(string(b), "<revision>", "<revision>1", 1))
+		}},
+		{name: "other key", other: true, fail: true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			url := serve(t, f.repo, c.rewrite) + "/v1.33/rpm/"
+			key := url + "repodata/repomd.xml.key"
+			if c.other {
+				key = otherURL
+			}
+			r := run(t, nil, "dnf", append(dnfArgs(t, t.TempDir(), url, key), "-y", "makecache")...)
+			out := r.stdout + r.stderr
+			switch {
+			case !c.fail && r.code != 0:
+				t.Fatalf("dnf makecache: exit status %d\n%s", r.code, tail(out))
+			case c.fail && r.code == 0:
+				t.Fatalf("dnf accepted the repository:\n%s", tail(out))
+			case c.fail && !strings.Contains(out, "repomd.xml GPG signature verification error"):
+				t.Fatalf("dnf failed, but not on the signature:\n%s", tail(out))
+			case c.fail:
+				t.Logf("dnf makecache: exit status %d: %s", r.code, lastError(out))
+			}
+		})
+	}
+}
+
+// lastError is the last line of out that mentions an error.
+func lastError(out string) string {
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if strings.Contains(strings.ToLower(lines[i]), "error") {
+			return lines[i]
+		}
+	}
+	return lines[len(lines)-1]
 }
 
 // TestRPMSignaturesAndMetadata checks every rpm's signature with rpm -K
@@ -113,4 +181,16 @@ func TestRPMSignaturesAndMetadata(t *testing.T) {
 	if v := must(t, nil, filepath.Join(root, "usr/bin/kubelet"), "--version"); !strings.Contains(v, "Kubernetes v1.33.0") {
 		t.Errorf("installed kubelet --version: %q", v)
 	}
+
+	// %config(noreplace): upgrading to revision 2 keeps a changed file.
+	conf := filepath.Join(root, "etc/sysconfig/kubelet")
+	if err := os.WriteFile(conf, []byte(customKubeletEnv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r2 := glob(t, filepath.Join(f.upgradeRepo(t), "v1.33", "rpm", "kubelet-1.33.0-2.x86_64.rpm"))[0]
+	must(t, nil, "rpm", "--root", root, "--nodeps", "--noscripts", "-U", r2)
+	if v := must(t, nil, "rpm", "--root", root, "-q", "kubelet"); strings.TrimSpace(v) != "kubelet-1.33.0-2.x86_64" {
+		t.Errorf("after rpm -U: %s", v)
+	}
+	checkConfigKept(t, conf)
 }

@@ -2,9 +2,11 @@ package e2e
 
 import (
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,6 +18,11 @@ import (
 var tmpRoot string
 
 func TestMain(m *testing.M) {
+	flag.Parse()
+	if testing.Short() {
+		fmt.Println("e2e: every test skipped: -short runs the fast tier only (make unit)")
+		os.Exit(0)
+	}
 	var err error
 	if tmpRoot, err = os.MkdirTemp("", "slipway-e2e-"); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -90,6 +97,7 @@ var (
 func release(t *testing.T) *fixture {
 	t.Helper()
 	slipwayBin(t)
+	needTools(t, "sh", "go", "apt-get", "dpkg-deb")
 	fxOnce.Do(func() { fx, fxErr = newFixture(t) })
 	if fxErr != nil {
 		t.Fatalf("building the shared release: %v", fxErr)
@@ -229,4 +237,15 @@ func generateKey(t testing.TB) []byte {
 		t.Fatal(err)
 	}
 	return key
+}
+
+// nodeVersion is what the amd64 slipway-node the packages were built from
+// prints for `version`: the installed one must print the same.
+func nodeVersion(t testing.TB) string {
+	t.Helper()
+	out := must(t, nil, filepath.Join(filepath.Dir(slipwayBin(t)), "slipway-node-linux-amd64"), "version")
+	if strings.TrimSpace(out) == "" {
+		t.Fatal("slipway-node version printed nothing")
+	}
+	return strings.TrimSpace(out)
 }

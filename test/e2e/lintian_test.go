@@ -22,7 +22,9 @@ func TestLintian(t *testing.T) {
 	f := release(t)
 	debs := glob(t, filepath.Join(f.debRepo(), "*.deb"))
 	r := run(t, nil, "lintian", append([]string{"--allow-root", "--tag-display-limit", "0"}, debs...)...)
-	if r.code > 1 || strings.Contains(r.stderr, "internal error") {
+	// 1 is a lintian run-time error; 2 says a tag at --fail-on level
+	// (error) was found, which the loop below reports tag by tag.
+	if r.code != 0 && r.code != 2 {
 		t.Fatalf("lintian did not run (exit status %d):\n%s", r.code, tail(r.stderr))
 	}
 	allowed := allowedLintianTags(t)
