@@ -11,10 +11,12 @@
 #   2. unchanged rebuild (warm cache) vs that cold build.
 #
 # Both sides are measured in the same run, alternating, BENCH_RUNS times
-# (default 3); the table shows medians. Prerequisites (make bench does
-# them): make build, hack/fetch-inputs.sh build/inputs amd64 arm64.
-# Environment: BENCH_RUNS, BENCH_DIR (default build/bench), NFPM_VERSION,
-# SOURCE_DATE_EPOCH (default: the last commit's time).
+# (default 3), each measurement after waiting for a quiet machine; the
+# table shows the medians of the quiet measurements. Prerequisites (make
+# bench does them): make build, hack/fetch-inputs.sh build/inputs amd64 arm64.
+# Environment: BENCH_RUNS, BENCH_QUIET_WAIT (seconds, default 60),
+# BENCH_DIR (default build/bench), NFPM_VERSION, SOURCE_DATE_EPOCH
+# (default: the last commit's time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
