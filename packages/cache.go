@@ -13,7 +13,7 @@ import (
 
 // cacheSchema changes whenever the way packages are built changes, so
 // that old cache entries are not reused.
-const cacheSchema = 1
+const cacheSchema = 2
 
 // cache stores built packages under dir/<key>/: the package file and
 // artifact.json describing it. Entries are written to a temporary

@@ -45,7 +45,7 @@ func (j *job) build(o *options, dir string) (Artifact, error) {
 	}
 	h := sha256.New()
 	cw := &countWriter{w: io.MultiWriter(f, h)}
-	err = packager.Package(info, cw)
+	err = j.packageWith(packager, info, cw, o, rec)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -61,6 +61,24 @@ func (j *job) build(o *options, dir string) (Artifact, error) {
 		a.ContentSHA256 = rec.digest
 	}
 	return a, nil
+}
+
+// packageWith runs the packager. Debs are written by nfpm with an
+// uncompressed payload, then compressed and signed by recompressDeb.
+func (j *job) packageWith(packager nfpm.Packager, info *nfpm.Info, w io.Writer, o *options, rec *signRecord) error {
+	if j.format != spec.FormatDeb {
+		return packager.Package(info, w)
+	}
+	info.Deb.Compression = "none"
+	var raw bytes.Buffer
+	if err := packager.Package(info, &raw); err != nil {
+		return err
+	}
+	var sign func(io.Reader) ([]byte, error)
+	if o.signer != nil && o.debsig {
+		sign = func(r io.Reader) ([]byte, error) { return o.signer.DetachSignArmored(rec.tee(r)) }
+	}
+	return recompressDeb(raw.Bytes(), w, o.epoch, sign)
 }
 
 // countWriter counts the bytes written through it.
@@ -103,13 +121,13 @@ func (j *job) info(o *options, dir string, rec *signRecord) (*nfpm.Info, error) 
 			Contents:   contents,
 			Scripts:    scripts,
 			RPM: nfpm.RPM{
-				Summary: p.Summary, Group: "System/Management", Compression: "gzip", BuildHost: "slipway",
+				Summary: p.Summary, Group: "System/Management", Compression: Compression, BuildHost: "slipway",
 			},
-			Deb: nfpm.Deb{Compression: "gzip"},
+			Deb: nfpm.Deb{Compression: Compression},
 		},
 	}
-	if o.signer != nil {
-		sign(o, info, rec, j.format == spec.FormatDeb && o.debsig)
+	if o.signer != nil && j.format == spec.FormatRPM {
+		signRPM(o, info, rec)
 	}
 	return info, nil
 }
@@ -199,15 +217,10 @@ func formatDepends(deps []string, format string) []string {
 	return out
 }
 
-// sign makes nfpm sign deterministically: the signer stamps signatures
+// signRPM makes nfpm sign rpms deterministically: the signer stamps signatures
 // with SOURCE_DATE_EPOCH. The digest of what is signed is kept as the
 // package's content digest.
-func sign(o *options, info *nfpm.Info, rec *signRecord, debsig bool) {
-	if debsig {
-		info.Deb.Signature.SignFn = func(r io.Reader) ([]byte, error) {
-			return o.signer.DetachSignArmored(rec.tee(r))
-		}
-	}
+func signRPM(o *options, info *nfpm.Info, rec *signRecord) {
 	info.RPM.Signature.SignFn = func(r io.Reader) ([]byte, error) {
 		return o.signer.DetachSign(rec.tee(r))
 	}
