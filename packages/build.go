@@ -46,6 +46,7 @@ func build(ctx context.Context, r *spec.Release, o *options, dir string) ([]Arti
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
+	_ = in.digests.save() // the memo only saves hashing next time
 	sort.SliceStable(arts, func(a, b int) bool {
 		x, y := arts[a], arts[b]
 		if x.Package != y.Package {

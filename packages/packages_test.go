@@ -196,3 +196,25 @@ func TestFormatDepends(t *testing.T) {
 		t.Errorf("rpm = %q, want %q", rpm, want)
 	}
 }
+
+// TestDigestMemo: a changed input is hashed again even when the memo from
+// an earlier run knows its path.
+func TestDigestMemo(t *testing.T) {
+	cache := t.TempDir()
+	p := filepath.Join(t.TempDir(), "bin")
+	os.WriteFile(p, []byte("one"), 0o755)
+	d := newDigester(cache)
+	first, err := d.file(p)
+	if err != nil || d.save() != nil {
+		t.Fatal(err)
+	}
+	d = newDigester(cache)
+	if again, _ := d.file(p); again != first {
+		t.Fatalf("memo gave %s, want %s", again, first)
+	}
+	os.WriteFile(p, []byte("two"), 0o755)
+	d = newDigester(cache)
+	if changed, _ := d.file(p); changed == first {
+		t.Fatal("changed file kept its old digest")
+	}
+}

@@ -57,7 +57,7 @@ func (in *inputs) get(component, arch string) []sources.Binary {
 
 // fetchInputs fetches every component the packages need, for every arch.
 func fetchInputs(ctx context.Context, r *spec.Release, o *options) (*inputs, error) {
-	in := &inputs{binaries: map[string][]sources.Binary{}, digests: newDigester()}
+	in := &inputs{binaries: map[string][]sources.Binary{}, digests: newDigester(o.cacheDir)}
 	needed := map[string]bool{}
 	for _, p := range r.Packages() {
 		for _, f := range p.Files {
