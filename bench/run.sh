@@ -236,7 +236,7 @@ echo "$notes"
 	cat "$times"
 	echo '```'
 	echo
-	echo "nfpm's wall time per run, summed by packager (deb compresses with compress/gzip level 9 on one CPU, rpm with klauspost/pgzip level 9 on all of them):"
+	echo "nfpm's wall time per run, summed by packager (deb compresses with compress/gzip on one CPU, rpm with klauspost/pgzip on all of them; both at gzip level 6):"
 	echo
 	echo '```'
 	cat "$bench/nfpm-splits.txt"
