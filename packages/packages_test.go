@@ -25,7 +25,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	for _, arch := range []string{"amd64", "arm64"} {
+	for _, arch := range spec.Architectures {
 		cmd := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(dir, "slipway-node-linux-"+arch), "../cmd/slipway-node")
 		cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH="+arch, "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
@@ -216,5 +216,33 @@ func TestDigestMemo(t *testing.T) {
 	d = newDigester(cache)
 	if changed, _ := d.file(p); changed == first {
 		t.Fatal("changed file kept its old digest")
+	}
+}
+
+// TestArchitectureNames: each format's conventional architecture names.
+func TestArchitectureNames(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "r.yaml")
+	doc := "apiVersion: slipway.dev/v1alpha1\nkind: Release\nmetadata: {name: a}\nspec:\n  version: 0.1.0\n  kubernetesVersion: 1.33.0\n  architectures: [amd64, arm64, ppc64le, s390x]\n"
+	os.WriteFile(p, []byte(doc), 0o644)
+	r, _, err := spec.LoadRelease(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	arts, err := buildTo(t, r, t.TempDir(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, a := range arts {
+		got = append(got, a.File)
+	}
+	want := []string{
+		"slipway-node_0.1.0-1_amd64.deb", "slipway-node-0.1.0-1.x86_64.rpm",
+		"slipway-node_0.1.0-1_arm64.deb", "slipway-node-0.1.0-1.aarch64.rpm",
+		"slipway-node_0.1.0-1_ppc64el.deb", "slipway-node-0.1.0-1.ppc64le.rpm",
+		"slipway-node_0.1.0-1_s390x.deb", "slipway-node-0.1.0-1.s390x.rpm",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("files = %v\nwant %v", got, want)
 	}
 }
