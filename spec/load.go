@@ -29,31 +29,39 @@ func LoadRelease(path string) (*Release, *Report, error) {
 // ParseRelease is LoadRelease on bytes; file names the source in problems
 // and anchors relative paths.
 func ParseRelease(file string, data []byte) (*Release, *Report, error) {
-	report := &Report{}
-	node, err := findDocument(file, data, KindRelease, report)
-	if node == nil {
-		if err == nil {
-			err = &InvalidError{Report: report}
-		}
+	r := &Release{file: file}
+	report, err := parseDocument(file, data, KindRelease, r, func(v *validator) { v.release(r) })
+	if err != nil {
 		return nil, report, err
 	}
+	return r, report, nil
+}
+
+// parseDocument finds the document of kind in data, checks its structure
+// against out's type, decodes it into out and runs check on it. Every
+// problem lands in the returned report; err is an *InvalidError when the
+// report has errors.
+func parseDocument(file string, data []byte, kind string, out any, check func(*validator)) (*Report, error) {
+	report := &Report{}
+	node, _ := findDocument(file, data, kind, report)
+	if node == nil {
+		return report, &InvalidError{Report: report}
+	}
 	w := newWalker(file, report)
-	w.walk(node, reflect.TypeOf(Release{}), "")
-	r := &Release{file: file}
-	if err := decode(node, r); err != nil {
+	w.walk(node, reflect.TypeOf(out).Elem(), "")
+	if err := decode(node, out); err != nil {
 		if report.IsFatal() {
 			report.sort()
-			return nil, report, &InvalidError{Report: report}
+			return report, &InvalidError{Report: report}
 		}
-		return nil, report, fmt.Errorf("decoding %s: %w", file, err)
+		return report, fmt.Errorf("decoding %s: %w", file, err)
 	}
-	v := &validator{file: file, report: report, positions: w.positions, bad: w.bad}
-	v.release(r)
+	check(&validator{file: file, report: report, positions: w.positions, bad: w.bad})
 	report.sort()
 	if report.IsFatal() {
-		return nil, report, &InvalidError{Report: report}
+		return report, &InvalidError{Report: report}
 	}
-	return r, report, nil
+	return report, nil
 }
 
 // yamlLine finds the line number in yaml.v3's syntax error messages.

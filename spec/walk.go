@@ -69,6 +69,8 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path string) {
 		w.walkSlice(n, t, path)
 	case reflect.Map:
 		w.walkMap(n, t, path)
+	case reflect.Interface:
+		// free-form (e.g. kubelet configuration overrides): checked by its consumer
 	case reflect.String:
 		w.walkScalar(n, path, "!!str", "a string")
 	case reflect.Bool:
