@@ -132,3 +132,20 @@ func decode(n *yaml.Node, v any) error {
 	dec.DisallowUnknownFields()
 	return dec.Decode(v)
 }
+
+// DocumentKinds lists the kinds of the documents in data, in order, for
+// commands that handle every slipway document of a file. Malformed YAML
+// yields the kinds found before the error.
+func DocumentKinds(data []byte) []string {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var kinds []string
+	for {
+		var doc yaml.Node
+		if err := dec.Decode(&doc); err != nil {
+			return kinds
+		}
+		if len(doc.Content) > 0 {
+			kinds = append(kinds, scalarField(doc.Content[0], "kind"))
+		}
+	}
+}

@@ -211,7 +211,7 @@ func TestMultiDocument(t *testing.T) {
 }
 
 func TestSchemaUpToDate(t *testing.T) {
-	b, err := GenerateReleaseSchema(nil)
+	b, err := GenerateSchema(KindRelease, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -85,3 +85,17 @@ func TestMissingSpecFileExits1(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 }
+
+func TestValidateCluster(t *testing.T) {
+	out, errOut, code := run(t, "spec", "validate", "-f", "../../examples/cluster.yaml")
+	if code != 0 || !strings.Contains(out, `valid Cluster "demo" (3 nodes, 1 control-plane)`) {
+		t.Fatalf("exit %d: %s%s", code, out, errOut)
+	}
+	out, _, code = run(t, "spec", "schema", "--kind", "Cluster")
+	if code != 0 || !strings.Contains(out, `"controlPlaneEndpoint"`) {
+		t.Fatalf("schema: exit %d", code)
+	}
+	if _, _, code := run(t, "spec", "schema", "--kind", "Pod"); code != 2 {
+		t.Fatalf("unknown kind: exit %d, want 2", code)
+	}
+}

@@ -1,11 +1,12 @@
-// Command genschema writes the JSON Schema of the Release document, with
-// the Go doc comments as descriptions. Run through go generate in spec/.
+// Command genschema writes the JSON Schema of every document kind
+// (release.schema.json, cluster.schema.json), with the Go doc comments as
+// descriptions. Run through go generate in spec/.
 package main
 
 import (
-	"flag"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/invopop/jsonschema"
 
@@ -13,17 +14,16 @@ import (
 )
 
 func main() {
-	out := flag.String("o", "release.schema.json", "output file")
-	flag.Parse()
-	b, err := spec.GenerateReleaseSchema(func(r *jsonschema.Reflector) error {
-		return r.AddGoComments("github.com/slipway-dev/slipway/spec", ".")
-	})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "generating schema:", err)
-		os.Exit(1)
-	}
-	if err := os.WriteFile(*out, b, 0o644); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+	for _, kind := range spec.Kinds {
+		b, err := spec.GenerateSchema(kind, func(r *jsonschema.Reflector) error {
+			return r.AddGoComments("github.com/slipway-dev/slipway/spec", ".")
+		})
+		if err == nil {
+			err = os.WriteFile(strings.ToLower(kind)+".schema.json", b, 0o644)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "generating schema:", err)
+			os.Exit(1)
+		}
 	}
 }
