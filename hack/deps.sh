@@ -4,11 +4,12 @@
 set -eu
 need=""
 for pair in dnf:dnf rpm:rpm rpmkeys:rpm mmdebstrap:mmdebstrap lintian:lintian createrepo_c:createrepo-c \
-	gpg:gnupg gpgv:gpgv dpkg-deb:dpkg file:file; do
+	gpg:gnupg gpgv:gpgv dpkg-deb:dpkg file:file setfiles:policycoreutils openssl:openssl; do
 	cmd=${pair%%:*}; pkg=${pair#*:}
 	command -v "$cmd" >/dev/null 2>&1 || need="$need $pkg"
 done
 [ -e /usr/share/keyrings/debian-archive-keyring.gpg ] || need="$need debian-archive-keyring"
+[ -x /usr/lib/dracut/modules.d/30ignition/ignition ] || need="$need ignition"
 if [ -z "$need" ]; then
 	exit 0
 fi
