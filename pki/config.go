@@ -258,3 +258,11 @@ func (r *resolved) endpointURL() string {
 func (r *resolved) localURL(n Node) string {
 	return "https://" + net.JoinHostPort(r.addrs[n.Name].String(), strconv.Itoa(r.APIServerPort))
 }
+
+// server is the URL kubeconfig target t points at.
+func (r *resolved) server(t target) string {
+	if t.spec.Server == serverLocal {
+		return r.localURL(*t.node)
+	}
+	return r.endpointURL()
+}
