@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -97,5 +98,34 @@ func TestValidateCluster(t *testing.T) {
 	}
 	if _, _, code := run(t, "spec", "schema", "--kind", "Pod"); code != 2 {
 		t.Fatalf("unknown kind: exit %d, want 2", code)
+	}
+}
+
+func TestPKICommands(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pki")
+	f := "../../examples/cluster.yaml"
+	if out, errOut, code := run(t, "pki", "init", "-f", f, "--pki-dir", dir); code != 0 || !strings.Contains(out, "files written") {
+		t.Fatalf("init: exit %d %s%s", code, out, errOut)
+	}
+	if out, _, code := run(t, "pki", "init", "-f", f, "--pki-dir", dir); code != 0 || !strings.Contains(out, "0 files written") {
+		t.Fatalf("second init rewrote files: exit %d %s", code, out)
+	}
+	if out, _, code := run(t, "pki", "check", "--pki-dir", dir); code != 0 || !strings.Contains(out, "nodes/cp1/apiserver.crt") {
+		t.Fatalf("check: exit %d %s", code, out)
+	}
+	// Leaves live a year: a two-year threshold flags them.
+	if _, errOut, code := run(t, "pki", "check", "--pki-dir", dir, "--threshold", "17520h"); code != 1 || !strings.Contains(errOut, "expire within") {
+		t.Fatalf("check over threshold: exit %d %s", code, errOut)
+	}
+	if _, _, code := run(t, "pki", "rotate", "-f", f, "--pki-dir", dir, "--phase", "5"); code != 2 {
+		t.Fatalf("rotate --phase 5: exit %d, want 2", code)
+	}
+	for phase := 1; phase <= 3; phase++ {
+		if _, errOut, code := run(t, "pki", "rotate", "-f", f, "--pki-dir", dir, "--phase", fmt.Sprint(phase)); code != 0 {
+			t.Fatalf("rotate phase %d: exit %d %s", phase, code, errOut)
+		}
+	}
+	if _, errOut, code := run(t, "pki", "renew", "-f", f, "--pki-dir", dir, "apiserver"); code != 0 {
+		t.Fatalf("renew: exit %d %s", code, errOut)
 	}
 }
