@@ -30,9 +30,9 @@ func contents(t *testing.T, f *types.File) string {
 
 func TestBuildMergesButane(t *testing.T) {
 	cfg, err := Build(Node{
-		Name:  "cp1",
-		Files: []File{{Path: "/etc/kubernetes/pki/ca.key", Mode: 0o600, Contents: []byte("key")}},
-		Units: []Unit{{Name: "kubelet.service", Enabled: true, DropIns: map[string]string{"20-slipway.conf": "[Service]\n"}}},
+		Name:              "cp1",
+		Files:             []File{{Path: "/etc/kubernetes/pki/ca.key", Mode: 0o600, Contents: []byte("key")}},
+		Units:             []Unit{{Name: "kubelet.service", Enabled: true, DropIns: map[string]string{"20-slipway.conf": "[Service]\n"}}},
 		SSHAuthorizedKeys: []string{"ssh-ed25519 AAAA test"},
 		Butane:            "variant: fcos\nversion: 1.4.0\nstorage:\n  files:\n    - path: /etc/motd\n      contents: {inline: hi}\n",
 	})

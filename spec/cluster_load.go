@@ -8,10 +8,14 @@ import (
 // DefaultEtcdVersions is the etcd version kubeadm pairs with each
 // Kubernetes minor (cmd/kubeadm/app/constants SupportedEtcdVersion); it is
 // also the set of minors slipway generates control planes for.
+//
+// It must match manifests' version table (a test in ignition checks).
 var DefaultEtcdVersions = map[int]string{
+	30: "3.5.15",
 	31: "3.5.15",
 	32: "3.5.16",
 	33: "3.5.21",
+	34: "3.6.4",
 }
 
 // LoadCluster reads the kind: Cluster document from a YAML file that may

@@ -60,7 +60,7 @@ func TestClusterInvalid(t *testing.T) {
 		{"host bits set", "podCIDR: 10.244.0.0/16", "podCIDR: 10.244.1.0/16", []string{`has host bits set: write 10.244.0.0/16`}},
 		{"no control plane", "role: control-plane", "role: worker", []string{"no node has role control-plane"}},
 		{"unknown role", "role: control-plane", "role: master", []string{`role "master" must be control-plane or worker`}},
-		{"unknown minor", "kubernetesVersion: 1.33.0", "kubernetesVersion: 1.25.0", []string{"Kubernetes 1.25 is not supported: slipway generates control planes for 1.31, 1.32, 1.33"}},
+		{"unknown minor", "kubernetesVersion: 1.33.0", "kubernetesVersion: 1.25.0", []string{"Kubernetes 1.25 is not supported: slipway generates control planes for 1.30, 1.31, 1.32, 1.33, 1.34"}},
 		{"bad address", "address: 10.0.0.21", "address: worker-one", []string{`spec.nodes[1].address: "worker-one" is not an IP address`}},
 		{"duplicate address", "address: 10.0.0.21", "address: 10.0.0.11", []string{"address 10.0.0.11 is also node cp1's"}},
 		{"no nodes", "  nodes:\n", "  nodez:\n", []string{`unknown field "nodez"`, "spec.nodes: is required"}},

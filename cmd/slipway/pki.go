@@ -27,14 +27,23 @@ func (f *pkiFlags) register(cmd *cobra.Command, withSpec bool) {
 
 // config loads the Cluster document and converts it.
 func (f *pkiFlags) config(cmd *cobra.Command) (pki.Config, error) {
-	c, report, err := spec.LoadCluster(f.file)
+	c, err := loadCluster(cmd, f.file)
 	if err != nil {
 		return pki.Config{}, err
+	}
+	return pki.FromCluster(c), nil
+}
+
+// loadCluster loads the Cluster document, printing its warnings.
+func loadCluster(cmd *cobra.Command, file string) (*spec.Cluster, error) {
+	c, report, err := spec.LoadCluster(file)
+	if err != nil {
+		return nil, err
 	}
 	for _, w := range report.Warnings() {
 		fmt.Fprintln(cmd.ErrOrStderr(), w)
 	}
-	return pki.FromCluster(c), nil
+	return c, nil
 }
 
 func newPKICommand() *cobra.Command {
