@@ -1,7 +1,6 @@
 package spec
 
 import (
-	"errors"
 	"strings"
 	"testing"
 )
@@ -81,20 +80,10 @@ func TestClusterInvalid(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if !strings.Contains(validCluster, c.old) {
-				t.Fatalf("case does not apply: %q", c.old)
-			}
-			doc := strings.Replace(validCluster, c.old, c.new, 1)
-			_, report, err := ParseCluster("cluster.yaml", []byte(doc))
-			var inv *InvalidError
-			if !errors.As(err, &inv) {
-				t.Fatalf("err = %v, want *InvalidError; report:\n%v", err, report)
-			}
-			for _, w := range c.want {
-				if !strings.Contains(report.String(), w) {
-					t.Errorf("report lacks %q:\n%s", w, report)
-				}
-			}
+			expectInvalid(t, validCluster, c.old, c.new, c.want, func(doc []byte) (*Report, error) {
+				_, r, err := ParseCluster("cluster.yaml", doc)
+				return r, err
+			})
 		})
 	}
 }

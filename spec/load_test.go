@@ -127,22 +127,31 @@ func TestLoadInvalid(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if !strings.Contains(validRelease, c.old) {
-				t.Fatalf("test case does not apply: %q not in the base document", c.old)
-			}
-			doc := strings.Replace(validRelease, c.old, c.new, 1)
-			_, report, err := ParseRelease("release.yaml", []byte(doc))
-			var inv *InvalidError
-			if !errors.As(err, &inv) {
-				t.Fatalf("err = %v, want *InvalidError; document:\n%s", err, doc)
-			}
-			got := report.String()
-			for _, w := range c.want {
-				if !strings.Contains(got, w) {
-					t.Errorf("report lacks %q; got:\n%s", w, got)
-				}
-			}
+			expectInvalid(t, validRelease, c.old, c.new, c.want, func(doc []byte) (*Report, error) {
+				_, r, err := ParseRelease("release.yaml", doc)
+				return r, err
+			})
 		})
+	}
+}
+
+// expectInvalid edits base (old → new), parses it, and checks that the
+// document is refused with every wanted substring in the report.
+func expectInvalid(t *testing.T, base, old, new string, want []string, parse func([]byte) (*Report, error)) {
+	t.Helper()
+	if !strings.Contains(base, old) {
+		t.Fatalf("test case does not apply: %q not in the base document", old)
+	}
+	doc := strings.Replace(base, old, new, 1)
+	report, err := parse([]byte(doc))
+	var inv *InvalidError
+	if !errors.As(err, &inv) {
+		t.Fatalf("err = %v, want *InvalidError; document:\n%s", err, doc)
+	}
+	for _, w := range want {
+		if !strings.Contains(report.String(), w) {
+			t.Errorf("report lacks %q; got:\n%s", w, report)
+		}
 	}
 }
 
