@@ -25,12 +25,16 @@ build:
 deps:
 	hack/deps.sh
 
-## demo: build the example's packages and repositories from real binaries
+## demo: the example's packages and repositories from real binaries, and
+## the example cluster's PKI and Ignition configs
 demo: deps build
 	hack/fetch-inputs.sh build/inputs amd64 arm64
 	hack/demo-key.sh build/keys
 	bin/slipway spec validate -f examples/release.yaml
 	bin/slipway packages repo -f examples/release.yaml -o $(DEMO_OUT)
+	bin/slipway spec validate -f examples/cluster.yaml
+	bin/slipway ignition generate -f examples/cluster.yaml --pki-dir build/pki -o $(DEMO_OUT)/ignition
+	bin/slipway pki check --pki-dir build/pki
 	@echo
 	@echo "apt: gpg --dearmor < $(DEMO_OUT)/v1.33/deb/Release.key > /etc/apt/keyrings/slipway.gpg"
 	@echo "     deb [signed-by=/etc/apt/keyrings/slipway.gpg] file:$$PWD/$(DEMO_OUT)/v1.33/deb/ /"
