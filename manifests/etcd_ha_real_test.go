@@ -70,18 +70,19 @@ func requireBinaries(t *testing.T, bins ...string) {
 	t.Helper()
 	for _, bin := range bins {
 		if _, err := exec.LookPath(bin); err != nil {
-			t.Skipf("%s not installed (apt-get install etcd-server etcd-client)", bin)
+			t.Fatalf("%s not installed (hack/deps.sh installs etcd-server etcd-client)", bin)
 		}
 	}
 }
 
-// requireFreePorts skips when another process holds host's etcd ports.
+// requireFreePorts fails, saying which, when another process holds host's
+// etcd ports.
 func requireFreePorts(t *testing.T, host string, ports ...int) {
 	t.Helper()
 	for _, port := range ports {
 		l, err := net.Listen("tcp", hostPort(host, port))
 		if err != nil {
-			t.Skipf("%s busy: %v", hostPort(host, port), err)
+			t.Fatalf("%s is busy, the test needs it: %v", hostPort(host, port), err)
 		}
 		l.Close()
 	}
