@@ -9,6 +9,9 @@
 #      bench/nfpmconfigs). Both sides unsigned; the outputs are checked to
 #      be byte-identical before timing.
 #   2. unchanged rebuild (warm cache) vs that cold build.
+#   3. PKI + Ignition generation for 3 control-plane + 100 worker nodes,
+#      RSA-2048 and ECDSA-P256, vs openssl commands in a shell loop
+#      (bench/pki.sh; its rows and notes are added to the table).
 #
 # Both sides are measured in the same run, alternating, BENCH_RUNS times
 # (default 3), each measurement after waiting for a quiet machine; the
@@ -167,6 +170,10 @@ for i in $(seq 1 "$runs"); do
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
+# --- PKI and Ignition generation vs an openssl loop (bench/pki.sh) -----------
+log "running bench/pki.sh"
+BENCH_DIR=$bench bench/pki.sh >/dev/null || die "bench/pki.sh failed"
+
 # quiet NAME: NAME's measurements during which others used < 0.25 CPUs,
 # or all of them when none was quiet.
 quiet() {
@@ -206,6 +213,7 @@ table=$(
 		"$warm" "$cold" "$r2" "$(verdict "$r2" 0.05)"
 	printf '| cold build, CPU time (user+sys; for reference) | %.2f s | nfpm, as in row 1 | %.2f s | %.3f | — |\n' \
 		"$cold_cpu" "$peer_cpu" "$r3"
+	cat "$bench/pki-rows.md"
 )
 cpus=$(nproc)
 notes=$(
@@ -213,6 +221,7 @@ notes=$(
 	awk -v c="$cold_cpu" -v w="$cold" -v n="$cpus" -v p="$peer" 'BEGIN {
 		printf "slipway kept %.2f of %d CPUs busy (CPU time / wall time); with all %d busy its CPU time allows a ratio of %.3f at best.\n", c / w, n, n, c / n / p }'
 	echo "Outputs compared before timing: $same of $jobs packages byte-identical between slipway and nfpm, the other $samecontent (debs) identical once uncompressed (unsigned, gzip level 6 on both sides, SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH)."
+	cat "$bench/pki-notes.md"
 )
 
 echo
@@ -240,6 +249,13 @@ echo "$notes"
 	echo
 	echo '```'
 	cat "$bench/nfpm-splits.txt"
+	echo '```'
+	echo
+	echo "PKI rows (bench/pki.sh), every measurement: wall and CPU (user+sys) seconds, maximum resident set size (KB), and the CPUs other processes used meanwhile:"
+	echo
+	echo '```'
+	echo "name wall-s cpu-s maxrss-kb others-cpus"
+	cat "$bench/pki-times.txt"
 	echo '```'
 } >bench/results.md
 log "wrote bench/results.md"
