@@ -129,3 +129,28 @@ func TestPKICommands(t *testing.T) {
 		t.Fatalf("renew: exit %d %s", code, errOut)
 	}
 }
+
+func TestIgnitionGenerate(t *testing.T) {
+	tmp := t.TempDir()
+	out := filepath.Join(tmp, "ign")
+	stdout, errOut, code := run(t, "ignition", "generate", "-f", "../../examples/cluster.yaml", "--pki-dir", filepath.Join(tmp, "pki"), "-o", out)
+	if code != 0 || !strings.Contains(stdout, "cp1.ign") {
+		t.Fatalf("exit %d: %s%s", code, stdout, errOut)
+	}
+	for _, n := range []string{"cp1", "worker1", "worker2"} {
+		st, err := os.Stat(filepath.Join(out, n+".ign"))
+		if err != nil || st.Mode().Perm() != 0o600 {
+			t.Errorf("%s.ign: %v %v", n, err, st)
+		}
+	}
+	bad := filepath.Join(tmp, "bad.yaml")
+	doc, _ := os.ReadFile("../../examples/cluster.yaml")
+	os.WriteFile(bad, []byte(strings.Replace(string(doc), "version: 1.4.0", "version: 1.6.0", 1)), 0o644)
+	out2 := filepath.Join(tmp, "ign2")
+	if _, errOut, code := run(t, "ignition", "generate", "-f", bad, "--pki-dir", filepath.Join(tmp, "pki"), "-o", out2); code != 2 || !strings.Contains(errOut, "spec.nodes[0].butane") {
+		t.Fatalf("bad Butane: exit %d %s", code, errOut)
+	}
+	if _, err := os.Stat(out2); !os.IsNotExist(err) {
+		t.Fatal("output written for an invalid document")
+	}
+}
