@@ -116,3 +116,21 @@ func TestClusterWarnings(t *testing.T) {
 		}
 	}
 }
+
+func FuzzParseCluster(f *testing.F) {
+	f.Add([]byte(validCluster))
+	f.Add([]byte("kind: Cluster\nspec: {nodes: [{name: a, butane: \"variant: fcos\"}]}\n"))
+	f.Add([]byte("kind: Cluster\nspec: {networking: {podCIDR: 1.2.3.4/40}, kubelet: {config: [1]}}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, report, err := ParseCluster("fuzz.yaml", data)
+		if err == nil && c == nil {
+			t.Fatal("nil cluster without error")
+		}
+		if err == nil && report.IsFatal() {
+			t.Fatal("errors reported but document accepted")
+		}
+		if c != nil {
+			_ = c.ControlPlaneNodes()
+		}
+	})
+}
