@@ -1,0 +1,114 @@
+package oci
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+)
+
+// Option configures LayerFromFiles, Build, WriteLayout and Push. Each
+// function documents the options it reads and ignores the others.
+type Option func(*options) error
+
+type options struct {
+	epoch    time.Time
+	insecure bool
+	tags     []string
+	refName  string
+	keychain authn.Keychain
+}
+
+// defaultEpoch is used when no WithEpoch option is given: the Unix epoch.
+var defaultEpoch = time.Unix(0, 0).UTC()
+
+func newOptions(opts []Option) (*options, error) {
+	o := &options{epoch: defaultEpoch, keychain: authn.DefaultKeychain}
+	for _, opt := range opts {
+		if err := opt(o); err != nil {
+			return nil, err
+		}
+	}
+	return o, nil
+}
+
+// WithEpoch sets the time written into tar entries, the image config's
+// "created" field and its history. It defaults to the Unix epoch (0); pass
+// SourceDateEpoch's result for reproducible release builds. Sub-second
+// precision is dropped.
+func WithEpoch(t time.Time) Option {
+	return func(o *options) error {
+		if t.Before(defaultEpoch) {
+			return fmt.Errorf("setting epoch: %s is before 1970-01-01", t)
+		}
+		o.epoch = t.Truncate(time.Second).UTC()
+		return nil
+	}
+}
+
+// SourceDateEpoch returns the time in the SOURCE_DATE_EPOCH environment
+// variable (seconds since the Unix epoch), or the Unix epoch when it is unset
+// or empty.
+func SourceDateEpoch() (time.Time, error) {
+	v := os.Getenv("SOURCE_DATE_EPOCH")
+	if v == "" {
+		return defaultEpoch, nil
+	}
+	secs, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || secs < 0 {
+		return time.Time{}, fmt.Errorf("parsing SOURCE_DATE_EPOCH %q: want non-negative integer seconds", v)
+	}
+	return time.Unix(secs, 0).UTC(), nil
+}
+
+// WithInsecure lets Push speak plain HTTP to any registry. Without it, plain
+// HTTP is used only for loopback registries (localhost, 127.0.0.0/8, ::1) and
+// every other registry must be reached over TLS.
+func WithInsecure() Option {
+	return func(o *options) error {
+		o.insecure = true
+		return nil
+	}
+}
+
+// WithTags makes Push also tag the pushed index with each tag (in the
+// reference's repository). Tags are validated here.
+func WithTags(tags ...string) Option {
+	return func(o *options) error {
+		for _, t := range tags {
+			if _, err := name.NewTag("example.invalid/repo:"+t, name.StrictValidation); err != nil {
+				return fmt.Errorf("validating tag %q: %w", t, err)
+			}
+		}
+		o.tags = append(o.tags, tags...)
+		return nil
+	}
+}
+
+// WithRefName makes WriteLayout annotate the index in index.json with
+// org.opencontainers.image.ref.name, so tools can address it as
+// oci:DIR:NAME. By default no ref name is written.
+func WithRefName(ref string) Option {
+	return func(o *options) error {
+		if ref == "" {
+			return fmt.Errorf("setting ref name: empty")
+		}
+		o.refName = ref
+		return nil
+	}
+}
+
+// WithKeychain sets where Push finds registry credentials. It defaults to
+// authn.DefaultKeychain (docker/podman config files).
+func WithKeychain(k authn.Keychain) Option {
+	return func(o *options) error {
+		if k == nil {
+			return fmt.Errorf("setting keychain: nil")
+		}
+		o.keychain = k
+		return nil
+	}
+}
