@@ -1,0 +1,122 @@
+package e2e
+
+import (
+	"context"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/slipway-dev/slipway/images/oci"
+	"github.com/slipway-dev/slipway/images/rootfs"
+)
+
+// debianPackages downloads real Debian packages (apt-get download, never
+// installed) into a fresh directory and returns their paths by name.
+func debianPackages(t *testing.T, pkgs ...string) map[string]string {
+	t.Helper()
+	needTools(t, "apt-get")
+	dir := t.TempDir()
+	os.Chmod(dir, 0o755) // apt's sandbox user writes here
+	cmd := exec.Command("apt-get", append([]string{"download", "-q"}, pkgs...)...)
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("apt-get download %v: %v\n%s", pkgs, err, out)
+	}
+	out := map[string]string{}
+	for _, p := range pkgs {
+		name, _, _ := strings.Cut(p, ":")
+		m, _ := filepath.Glob(filepath.Join(dir, name+"_*.deb"))
+		if len(m) != 1 {
+			t.Fatalf("downloaded %s: %v", p, m)
+		}
+		out[name] = m[0]
+	}
+	return out
+}
+
+// etcdImage builds an amd64 image of Debian's etcd binary, over a
+// distroless-style base made from Debian's libc6 when withBase is set.
+func etcdImage(t *testing.T, debs map[string]string, withBase bool) v1.Image {
+	t.Helper()
+	ctx := context.Background()
+	epoch := oci.WithEpoch(time.Unix(1700000000, 0))
+	var layers []v1.Layer
+	if withBase {
+		base := t.TempDir()
+		if err := rootfs.ExtractDeb(ctx, base, debs["libc6"]); err != nil {
+			t.Fatal(err)
+		}
+		l, err := oci.LayerFromDir(base, epoch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		layers = append(layers, l)
+	}
+	etcd := t.TempDir()
+	if err := rootfs.ExtractDeb(ctx, etcd, debs["etcd-server"]); err != nil {
+		t.Fatal(err)
+	}
+	l, err := oci.LayerFromFiles([]oci.File{{Path: "/usr/bin/etcd", Source: filepath.Join(etcd, "usr/bin/etcd"), Mode: 0o755}}, epoch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := oci.Build(ctx, oci.ImageSpec{Layers: append(layers, l), Platform: v1.Platform{OS: "linux", Architecture: "amd64"},
+		Entrypoint: []string{"/usr/bin/etcd"}}, epoch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+// flatten applies the image's layers to a fresh directory with
+// rootfs.Extract, as slipway does for OS images.
+func flatten(t *testing.T, img v1.Image) string {
+	t.Helper()
+	layers, err := img.Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var readers []io.Reader
+	for _, l := range layers {
+		r, err := l.Uncompressed()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		readers = append(readers, r)
+	}
+	dir := t.TempDir()
+	if err := rootfs.Extract(context.Background(), dir, readers); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestDistrolessBaseRunsDebianBinary: Debian's dynamically linked etcd runs
+// inside its flattened image (chroot) only with the libc6 base layer, and
+// the image's digest does not change between builds.
+func TestDistrolessBaseRunsDebianBinary(t *testing.T) {
+	needTools(t, "chroot")
+	debs := debianPackages(t, "libc6:amd64", "etcd-server:amd64")
+	img := etcdImage(t, debs, true)
+	root := flatten(t, img)
+	out, err := exec.Command("chroot", root, "/usr/bin/etcd", "--version").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "etcd Version: 3.4") {
+		t.Fatalf("etcd --version in the image: %v\n%s", err, out)
+	}
+	bare := flatten(t, etcdImage(t, debs, false))
+	if out, err := exec.Command("chroot", bare, "/usr/bin/etcd", "--version").CombinedOutput(); err == nil {
+		t.Fatalf("etcd ran without the libc6 base, so the test proves nothing:\n%s", out)
+	}
+	d1, _ := img.Digest()
+	d2, _ := etcdImage(t, debs, true).Digest()
+	if d1 != d2 {
+		t.Fatalf("image digest differs between builds: %s vs %s", d1, d2)
+	}
+}
