@@ -5,7 +5,8 @@ set -eu
 need=""
 for pair in dnf:dnf rpm:rpm rpmkeys:rpm mmdebstrap:mmdebstrap lintian:lintian createrepo_c:createrepo-c \
 	gpg:gnupg gpgv:gpgv dpkg-deb:dpkg file:file setfiles:policycoreutils openssl:openssl \
-	etcd:etcd-server etcdctl:etcd-client kubectl:kubernetes-client skopeo:skopeo docker-registry:docker-registry; do
+	etcd:etcd-server etcdctl:etcd-client kubectl:kubernetes-client skopeo:skopeo docker-registry:docker-registry \
+	qemu-aarch64-static:qemu-user-static chroot:coreutils; do
 	cmd=${pair%%:*}; pkg=${pair#*:}
 	command -v "$cmd" >/dev/null 2>&1 || need="$need $pkg"
 done

@@ -40,9 +40,9 @@ func debianPackages(t *testing.T, pkgs ...string) map[string]string {
 	return out
 }
 
-// etcdImage builds an amd64 image of Debian's etcd binary, over a
+// etcdImage builds an image of Debian's etcd binary for arch, over a
 // distroless-style base made from Debian's libc6 when withBase is set.
-func etcdImage(t *testing.T, debs map[string]string, withBase bool) v1.Image {
+func etcdImage(t *testing.T, debs map[string]string, arch string, withBase bool) v1.Image {
 	t.Helper()
 	ctx := context.Background()
 	epoch := oci.WithEpoch(time.Unix(1700000000, 0))
@@ -66,7 +66,7 @@ func etcdImage(t *testing.T, debs map[string]string, withBase bool) v1.Image {
 	if err != nil {
 		t.Fatal(err)
 	}
-	img, err := oci.Build(ctx, oci.ImageSpec{Layers: append(layers, l), Platform: v1.Platform{OS: "linux", Architecture: "amd64"},
+	img, err := oci.Build(ctx, oci.ImageSpec{Layers: append(layers, l), Platform: v1.Platform{OS: "linux", Architecture: arch},
 		Entrypoint: []string{"/usr/bin/etcd"}}, epoch)
 	if err != nil {
 		t.Fatal(err)
@@ -99,24 +99,49 @@ func flatten(t *testing.T, img v1.Image) string {
 }
 
 // TestDistrolessBaseRunsDebianBinary: Debian's dynamically linked etcd runs
-// inside its flattened image (chroot) only with the libc6 base layer, and
-// the image's digest does not change between builds.
+// inside its flattened image (chroot; arm64 through qemu-user-static placed
+// in the root, since binfmt_misc is not available here) only with the
+// libc6 base layer, and the image's digest does not change between builds.
 func TestDistrolessBaseRunsDebianBinary(t *testing.T) {
-	needTools(t, "chroot")
-	debs := debianPackages(t, "libc6:amd64", "etcd-server:amd64")
-	img := etcdImage(t, debs, true)
-	root := flatten(t, img)
-	out, err := exec.Command("chroot", root, "/usr/bin/etcd", "--version").CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "etcd Version: 3.4") {
-		t.Fatalf("etcd --version in the image: %v\n%s", err, out)
+	needTools(t, "chroot", "qemu-aarch64-static")
+	for _, arch := range []string{"amd64", "arm64"} {
+		t.Run(arch, func(t *testing.T) {
+			debs := debianPackages(t, "libc6:"+arch, "etcd-server:"+arch)
+			img := etcdImage(t, debs, arch, true)
+			out, err := runInImage(t, flatten(t, img), arch, "/usr/bin/etcd", "--version")
+			if err != nil || !strings.Contains(out, "etcd Version: 3.4") {
+				t.Fatalf("etcd --version in the %s image: %v\n%s", arch, err, out)
+			}
+			if out, err := runInImage(t, flatten(t, etcdImage(t, debs, arch, false)), arch, "/usr/bin/etcd", "--version"); err == nil {
+				t.Fatalf("etcd ran without the libc6 base, so the test proves nothing:\n%s", out)
+			}
+			d1, _ := img.Digest()
+			d2, _ := etcdImage(t, debs, arch, true).Digest()
+			if d1 != d2 {
+				t.Fatalf("image digest differs between builds: %s vs %s", d1, d2)
+			}
+		})
 	}
-	bare := flatten(t, etcdImage(t, debs, false))
-	if out, err := exec.Command("chroot", bare, "/usr/bin/etcd", "--version").CombinedOutput(); err == nil {
-		t.Fatalf("etcd ran without the libc6 base, so the test proves nothing:\n%s", out)
+}
+
+// runInImage runs a program chrooted into a flattened image; foreign
+// architectures run under qemu-user-static copied into the root.
+func runInImage(t *testing.T, root, arch string, args ...string) (string, error) {
+	t.Helper()
+	if arch != "amd64" {
+		qemu, err := exec.LookPath("qemu-aarch64-static")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(qemu)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, "qemu-aarch64-static"), b, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		args = append([]string{"/qemu-aarch64-static"}, args...)
 	}
-	d1, _ := img.Digest()
-	d2, _ := etcdImage(t, debs, true).Digest()
-	if d1 != d2 {
-		t.Fatalf("image digest differs between builds: %s vs %s", d1, d2)
-	}
+	out, err := exec.Command("chroot", append([]string{root}, args...)...).CombinedOutput()
+	return string(out), err
 }
