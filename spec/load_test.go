@@ -253,3 +253,22 @@ func FuzzParseRelease(f *testing.F) {
 		}
 	})
 }
+
+func TestImagesValidation(t *testing.T) {
+	base := strings.Replace(validRelease, "  packages:\n", "  images:\n    - name: kubectl\n      component: kubectl\n      base: {debian: [libc6]}\n  packages:\n", 1)
+	if _, _, err := ParseRelease("r.yaml", []byte(base)); err != nil {
+		t.Fatalf("valid image refused: %v", err)
+	}
+	for _, c := range []struct{ name, old, new, want string }{
+		{"unknown component", "component: kubectl\n      base", "component: etcd\n      base", `component "etcd" is not declared`},
+		{"bad name", "- name: kubectl\n      component", "- name: Kube_CTL\n      component", "is not a repository name"},
+		{"arch in package", "[libc6]", "[\"libc6:amd64\"]", "is not a Debian package name"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			expectInvalid(t, base, c.old, c.new, []string{c.want}, func(doc []byte) (*Report, error) {
+				_, r, err := ParseRelease("r.yaml", doc)
+				return r, err
+			})
+		})
+	}
+}

@@ -51,6 +51,9 @@ type ReleaseSpec struct {
 	// Built-in packages are built when their component is declared;
 	// slipway-node is always built.
 	Packages []Package `json:"packages,omitempty"`
+	// Images are container images built from components, one per
+	// architecture, combined into an index.
+	Images []Image `json:"images,omitempty"`
 	// Signing names the OpenPGP key that signs packages and repositories.
 	// Unset: nothing is signed.
 	Signing *Signing `json:"signing,omitempty"`
@@ -169,6 +172,30 @@ type Scripts struct {
 	PostInstall string `json:"postInstall,omitempty"`
 	PreRemove   string `json:"preRemove,omitempty"`
 	PostRemove  string `json:"postRemove,omitempty"`
+}
+
+// Image is a container image made of a component's binaries.
+type Image struct {
+	// Name is the repository name, e.g. etcd (pushed as REGISTRY/etcd).
+	Name string `json:"name"`
+	// Component whose binaries go to /usr/local/bin.
+	Component string `json:"component"`
+	// Tag defaults to the component's version.
+	Tag string `json:"tag,omitempty"`
+	// Base is what the binaries run on. Empty: scratch (static binaries).
+	Base *ImageBase `json:"base,omitempty"`
+	// Entrypoint defaults to the component's binary when it has one.
+	Entrypoint []string `json:"entrypoint,omitempty"`
+	// User defaults to root; e.g. "65532" for nonroot.
+	User string `json:"user,omitempty"`
+}
+
+// ImageBase builds a distroless-style base layer.
+type ImageBase struct {
+	// Debian packages whose files make the base, downloaded for each
+	// architecture with apt-get download (never installed), e.g. [libc6]
+	// for dynamically linked binaries.
+	Debian []string `json:"debian,omitempty"`
 }
 
 // Signing names the release's OpenPGP key.

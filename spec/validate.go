@@ -97,6 +97,7 @@ func (v *validator) release(r *Release) {
 		v.skew(s, k8s)
 	}
 	v.packages(r)
+	v.releaseImages(r)
 	if s.Signing != nil {
 		v.signing(s.Signing)
 	}

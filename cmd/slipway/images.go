@@ -1,0 +1,148 @@
+package main
+
+import (
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/slipway-dev/slipway/images"
+	"github.com/slipway-dev/slipway/internal/staging"
+	"github.com/slipway-dev/slipway/packages"
+	"github.com/slipway-dev/slipway/sources"
+)
+
+// imageFlags are shared by images build and push.
+type imageFlags struct {
+	file, cacheDir string
+	asJSON         bool
+}
+
+func (f *imageFlags) register(cmd *cobra.Command) {
+	addFileFlag(cmd, &f.file)
+	cmd.Flags().StringVar(&f.cacheDir, "cache-dir", "", "content-addressed cache of downloads (default $XDG_CACHE_HOME/slipway)")
+	cmd.Flags().BoolVar(&f.asJSON, "json", false, "print the result as JSON")
+}
+
+// build loads the release and builds its images.
+func (f *imageFlags) build(cmd *cobra.Command) ([]images.Built, error) {
+	r, err := (&buildFlags{file: f.file}).load(cmd)
+	if err != nil {
+		return nil, err
+	}
+	if len(r.Spec.Images) == 0 {
+		return nil, &usageError{fmt.Errorf("%s declares no spec.images", f.file)}
+	}
+	epoch, err := sourceDateEpoch(cmd.ErrOrStderr())
+	if err != nil {
+		return nil, err
+	}
+	cache := f.cacheDir
+	if cache == "" {
+		cache = packages.DefaultCacheDir()
+	}
+	return images.Build(cmd.Context(), r, images.Options{
+		Epoch: epoch, Fetcher: &sources.Fetcher{CacheDir: cache}, Debs: images.AptDownload(cache),
+	})
+}
+
+func (f *imageFlags) report(cmd *cobra.Command, built []images.Built, where string) error {
+	if f.asJSON {
+		return writeJSON(cmd.OutOrStdout(), struct {
+			Images []images.Built `json:"images"`
+		}{built})
+	}
+	tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "IMAGE\tTAG\tPLATFORMS\tDIGEST\tWHERE")
+	for _, b := range built {
+		loc := where + "/" + b.Name
+		if len(b.Pushed) > 0 {
+			loc = b.Pushed[0]
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", b.Name, b.Tag, len(b.Platforms), b.Digest, loc)
+	}
+	return tw.Flush()
+}
+
+func newImagesCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "images",
+		Short: "Build multi-arch OCI images from the release's components",
+		Long: `images builds, without a container engine, the images spec.images names:
+a component's binaries in /usr/local/bin, over a distroless-style base made
+from Debian packages (spec.images[].base.debian, e.g. [libc6] for
+dynamically linked binaries; downloaded with apt-get download, never
+installed) or over nothing, one image per architecture of the release in
+one OCI index. Layers are deterministic (sorted entries, times from
+SOURCE_DATE_EPOCH, numeric owners): the same inputs give the same digest.`,
+	}
+	cmd.AddCommand(newImagesBuildCommand(), newImagesPushCommand())
+	return cmd
+}
+
+func newImagesBuildCommand() *cobra.Command {
+	var f imageFlags
+	var output string
+	cmd := &cobra.Command{
+		Use:     "build",
+		Short:   "Write each image index as an OCI layout in DIR/NAME",
+		Example: `  slipway images build -f release.yaml -o out/images`,
+		Args:    argsUsage(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			built, err := f.build(cmd)
+			if err != nil {
+				return err
+			}
+			stage, err := staging.New(output)
+			if err != nil {
+				return err
+			}
+			defer stage.Abort()
+			if err := images.WriteLayouts(cmd.Context(), stage.Path, built); err != nil {
+				return err
+			}
+			if err := stage.Commit(); err != nil {
+				return err
+			}
+			return f.report(cmd, built, output)
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().StringVarP(&output, "output", "o", "out/images", "output directory")
+	return cmd
+}
+
+func newImagesPushCommand() *cobra.Command {
+	var f imageFlags
+	var registry string
+	var insecure bool
+	cmd := &cobra.Command{
+		Use:   "push",
+		Short: "Push each image index to REGISTRY/NAME:TAG",
+		Long: `push builds the images and pushes each index to --registry
+HOST[:PORT]/PREFIX as PREFIX/NAME:TAG. Credentials come from the Docker
+config (~/.docker/config.json) and credential helpers, as crane uses them.
+Plain HTTP is used only for registries on loopback (127.0.0.1, localhost)
+unless --insecure is given. Blobs the registry already has are not
+uploaded again.`,
+		Example: `  slipway images push -f release.yaml --registry 127.0.0.1:5000/k8s`,
+		Args:    argsUsage(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if registry == "" {
+				return &usageError{fmt.Errorf("--registry is required")}
+			}
+			built, err := f.build(cmd)
+			if err != nil {
+				return err
+			}
+			if err := images.Push(cmd.Context(), registry, built, insecure); err != nil {
+				return err
+			}
+			return f.report(cmd, built, registry)
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().StringVar(&registry, "registry", "", "HOST[:PORT]/PREFIX to push to")
+	cmd.Flags().BoolVar(&insecure, "insecure", false, "allow plain HTTP to a registry that is not on loopback")
+	return cmd
+}
