@@ -32,6 +32,7 @@ demo: deps build
 	hack/demo-key.sh build/keys
 	bin/slipway spec validate -f examples/release.yaml
 	bin/slipway packages repo -f examples/release.yaml -o $(DEMO_OUT)
+	bin/slipway images build -f examples/release.yaml -o $(DEMO_OUT)/images
 	bin/slipway spec validate -f examples/cluster.yaml
 	bin/slipway ignition generate -f examples/cluster.yaml --pki-dir build/pki -o $(DEMO_OUT)/ignition
 	bin/slipway pki check --pki-dir build/pki
