@@ -13,6 +13,8 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/slipway-dev/slipway/internal/testregistry"
 )
 
 // TestPushToRegistry pushes an index to a real docker-registry through a
@@ -22,29 +24,29 @@ func TestPushToRegistry(t *testing.T) {
 	skopeo := needTool(t, "skopeo", "skopeo")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	proxy := startBlobCounter(t, startRegistry(t))
+	proxy := testregistry.Count(t, testregistry.Start(t))
 	idx, imgs := buildTestIndex(t, "amd64", "arm64")
 	raw, err := idx.RawManifest()
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref := proxy.addr + "/slipway/etcd:v3.4.23"
+	ref := proxy.Addr + "/slipway/etcd:v3.4.23"
 	res, err := Push(ctx, ref, idx, WithTags("latest"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{proxy.addr + "/slipway/etcd@" + digestOf(t, idx).String(), ref, proxy.addr + "/slipway/etcd:latest"}
+	want := []string{proxy.Addr + "/slipway/etcd@" + digestOf(t, idx).String(), ref, proxy.Addr + "/slipway/etcd:latest"}
 	if res.Digest != digestOf(t, idx) || !slices.Equal(res.References, want) {
 		t.Errorf("Push = %+v, want digest %s refs %v", res, digestOf(t, idx), want)
 	}
-	first := proxy.uploads.Load()
+	first := proxy.Uploads()
 	// 2 layers + 2 configs, each a POST and a PUT at least.
 	if first < 8 {
 		t.Errorf("first push made %d blob upload requests, want >= 8", first)
 	}
 
 	for _, tag := range []string{"v3.4.23", "latest"} {
-		got := run(t, ctx, skopeo, "inspect", "--tls-verify=false", "--raw", "docker://"+proxy.addr+"/slipway/etcd:"+tag)
+		got := run(t, ctx, skopeo, "inspect", "--tls-verify=false", "--raw", "docker://"+proxy.Addr+"/slipway/etcd:"+tag)
 		if !bytes.Equal(got, raw) {
 			t.Errorf("skopeo inspect --raw :%s =\n%s\nwant\n%s", tag, got, raw)
 		}
@@ -54,7 +56,7 @@ func TestPushToRegistry(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		byDigest := "docker://" + proxy.addr + "/slipway/etcd@" + digestOf(t, img).String()
+		byDigest := "docker://" + proxy.Addr + "/slipway/etcd@" + digestOf(t, img).String()
 		if got := run(t, ctx, skopeo, "inspect", "--tls-verify=false", "--raw", byDigest); !bytes.Equal(got, want) {
 			t.Errorf("skopeo inspect --raw %s =\n%s\nwant\n%s", byDigest, got, want)
 		}
@@ -68,7 +70,7 @@ func TestPushToRegistry(t *testing.T) {
 	if _, err := Push(ctx, ref, idx); err != nil {
 		t.Fatal(err)
 	}
-	if again := proxy.uploads.Load() - first; again != 0 {
+	if again := proxy.Uploads() - first; again != 0 {
 		t.Errorf("second push made %d blob upload requests, want 0", again)
 	}
 }

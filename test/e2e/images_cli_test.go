@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -13,7 +15,13 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 
 	"github.com/slipway-dev/slipway/images/rootfs"
+	"github.com/slipway-dev/slipway/internal/testregistry"
 )
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
 
 // TestImagesBuildCLI builds the etcd image of a release from Debian's etcd
 // binaries with `slipway images build`, twice from clean caches: the
@@ -59,7 +67,9 @@ spec:
 		if r.code != 0 {
 			t.Fatalf("images build: exit %d\n%s", r.code, r.stderr)
 		}
-		var res struct{ Images []struct{ Name, Tag, Digest string } }
+		var res struct {
+			Images []struct{ Name, Tag, Digest string }
+		}
 		if err := json.Unmarshal([]byte(r.stdout), &res); err != nil || len(res.Images) != 1 || res.Images[0].Tag != "3.4.23" {
 			t.Fatalf("--json: %v %s", err, r.stdout)
 		}
@@ -98,5 +108,53 @@ spec:
 		if err != nil || !strings.Contains(got, "etcd Version: 3.4.23") {
 			t.Fatalf("%s: etcd --version: %v\n%s", m.Platform.Architecture, err, got)
 		}
+	}
+}
+
+// TestImagesPushCLI pushes the example-like etcd image with `slipway images
+// push` to Debian's docker-registry on 127.0.0.1 through a counting proxy:
+// skopeo reads back the index the build reported, and a second push
+// uploads no blob.
+func TestImagesPushCLI(t *testing.T) {
+	needTools(t, "skopeo")
+	dir := t.TempDir()
+	debs := debianPackages(t, "etcd-server:amd64")
+	if err := rootfs.ExtractDeb(context.Background(), filepath.Join(dir, "amd64"), debs["etcd-server"]); err != nil {
+		t.Fatal(err)
+	}
+	spec := filepath.Join(dir, "release.yaml")
+	doc := fmt.Sprintf("apiVersion: slipway.dev/v1alpha1\nkind: Release\nmetadata: {name: push}\nspec:\n  version: 0.1.0\n"+
+		"  kubernetesVersion: 1.33.0\n  architectures: [amd64]\n  components:\n    - name: etcd\n      version: 3.4.23\n"+
+		"      sources: {amd64: {url: \"file://%s/amd64/usr/bin/etcd\"}}\n  images:\n    - {name: etcd, component: etcd, base: {debian: [libc6]}}\n", dir)
+	if err := os.WriteFile(spec, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	proxy := testregistry.Count(t, testregistry.Start(t))
+	push := func() string {
+		r := slipway(t, []string{"SOURCE_DATE_EPOCH=1700000000"}, "images", "push", "-f", spec,
+			"--registry", proxy.Addr+"/k8s", "--cache-dir", filepath.Join(dir, "cache"), "--json")
+		if r.code != 0 {
+			t.Fatalf("images push: exit %d\n%s", r.code, r.stderr)
+		}
+		var res struct{ Images []struct{ Digest string } }
+		if err := json.Unmarshal([]byte(r.stdout), &res); err != nil || len(res.Images) != 1 {
+			t.Fatalf("--json: %v %s", err, r.stdout)
+		}
+		return res.Images[0].Digest
+	}
+	digest := push()
+	first := proxy.Uploads()
+	if first == 0 {
+		t.Fatal("the first push uploaded no blob")
+	}
+	raw, err := exec.Command("skopeo", "inspect", "--tls-verify=false", "--raw", "docker://"+proxy.Addr+"/k8s/etcd:3.4.23").Output()
+	if err != nil {
+		t.Fatalf("skopeo inspect: %v", err)
+	}
+	if got := "sha256:" + sha256Hex(raw); got != digest {
+		t.Fatalf("registry serves %s, the build reported %s", got, digest)
+	}
+	if again := push(); again != digest || proxy.Uploads() != first {
+		t.Fatalf("second push: digest %s (want %s), %d more blob uploads (want 0)", again, digest, proxy.Uploads()-first)
 	}
 }
