@@ -129,23 +129,7 @@ for alg in RSA-2048 ECDSA-P256; do
 	log "$alg: ${ncerts[$alg]} certificates (kubeconfigs included) equivalent; slipway also wrote $nign Ignition configs"
 done
 
-# --- quiet machine (as bench/run.sh) ------------------------------------------
-hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
-quiet_wait=${BENCH_QUIET_WAIT:-60}
-busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
-wait_quiet() {
-	local deadline=$((SECONDS + quiet_wait)) b0 b1
-	while :; do
-		b0=$(busy)
-		sleep 1
-		b1=$(busy)
-		[ $((b1 - b0)) -lt $((hz / 5)) ] && return 0
-		if [ "$SECONDS" -ge "$deadline" ]; then
-			log "machine still busy after ${quiet_wait}s; measuring anyway"
-			return 0
-		fi
-	done
-}
+. bench/quiet.sh # cwd is the repository root
 
 # measure NAME CMD...: appends "NAME wall cpu maxrss-KB others" to $times.
 times=$bench/pki-times.txt

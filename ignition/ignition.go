@@ -15,7 +15,6 @@ import (
 
 	ign33 "github.com/coreos/ignition/v2/config/v3_3"
 	"github.com/coreos/ignition/v2/config/v3_3/types"
-	"github.com/coreos/ignition/v2/config/validate"
 
 	"github.com/slipway-dev/slipway/spec"
 )
@@ -95,22 +94,16 @@ func Marshal(cfg types.Config) ([]byte, error) {
 	return append(b, '\n'), nil
 }
 
-// check runs Ignition's validator on the config as it will be written,
-// and refuses storage first boot cannot apply.
+// check runs Ignition's parser and validator on the config as it will be
+// written. (Storage first boot cannot apply only ever comes from a Butane
+// snippet, which spec.TranslateButane has refused already.)
 func check(cfg types.Config) error {
-	if r := validate.ValidateWithContext(cfg, nil); r.IsFatal() {
-		return fmt.Errorf("validating Ignition config: %s", strings.TrimSpace(r.String()))
-	}
 	b, err := json.Marshal(cfg)
 	if err != nil {
 		return err
 	}
 	if _, r, err := ign33.Parse(b); err != nil {
 		return fmt.Errorf("validating Ignition config: %v: %s", err, strings.TrimSpace(r.String()))
-	}
-	s := cfg.Storage
-	if n := len(s.Disks) + len(s.Raid) + len(s.Filesystems) + len(s.Luks); n > 0 {
-		return fmt.Errorf("storage disks, raid, filesystems and luks are not supported: first boot runs only Ignition's fetch and files stages")
 	}
 	return nil
 }

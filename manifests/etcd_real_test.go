@@ -1,7 +1,6 @@
 package manifests
 
 import (
-	"bytes"
 	"context"
 	"crypto/x509"
 	"fmt"
@@ -13,12 +12,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/slipway-dev/slipway/internal/testutil"
 )
 
 // TestEtcdFlagsRealEtcd starts Debian's etcd 3.4 with exactly the flags
@@ -56,7 +56,7 @@ func TestEtcdFlagsRealEtcd(t *testing.T) {
 	startEtcd(t, remapped)
 
 	ctl := etcdctl{endpoint: "https://127.0.0.1:" + p.client, pki: filepath.Join(pkiDir, "etcd")}
-	waitFor(t, 30*time.Second, func() error {
+	testutil.Eventually(t, 30*time.Second, func() error {
 		out, err := ctl.run(true, "endpoint", "health")
 		if err != nil || !strings.Contains(out, "is healthy") {
 			return fmt.Errorf("endpoint health: %v: %s", err, out)
@@ -165,7 +165,7 @@ func pathOf(p *corev1.Probe) *struct{ path string } {
 // startEtcd runs etcd with flags until the test ends.
 func startEtcd(t *testing.T, flags []string) {
 	t.Helper()
-	var log syncBuffer
+	var log testutil.SyncBuffer
 	cmd := exec.Command("etcd", flags...)
 	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + t.TempDir()}
 	cmd.Stdout, cmd.Stderr = &log, &log
@@ -210,35 +210,11 @@ func (c etcdctl) run(withCert bool, args ...string) (string, error) {
 	return string(out), err
 }
 
-func waitFor(t *testing.T, limit time.Duration, check func() error) {
+func requireBinaries(t *testing.T, bins ...string) {
 	t.Helper()
-	deadline := time.Now().Add(limit)
-	for {
-		err := check()
-		if err == nil {
-			return
+	for _, bin := range bins {
+		if _, err := exec.LookPath(bin); err != nil {
+			t.Fatalf("%s not installed (hack/deps.sh installs etcd-server etcd-client)", bin)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %s: %v", limit, err)
-		}
-		time.Sleep(200 * time.Millisecond)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the process's concurrent writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

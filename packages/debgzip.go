@@ -9,6 +9,8 @@ import (
 
 	"github.com/blakesmith/ar"
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/slipway-dev/slipway/internal/debfile"
 )
 
 // debGzipLevel is the deflate level of deb and rpm payloads: gzip's own
@@ -27,14 +29,14 @@ const Compression = "gzip:6"
 // use klauspost), and, with debsig, a debsigs origin signature over the
 // members. Member order and headers follow dpkg-deb.
 func recompressDeb(raw []byte, w io.Writer, mtime time.Time, sign func(io.Reader) ([]byte, error)) error {
-	members, err := readAr(raw)
+	members, err := debfile.Members(raw)
 	if err != nil {
 		return fmt.Errorf("reading nfpm's deb: %w", err)
 	}
-	data, ok := members["data.tar"]
-	if !ok || members["debian-binary"] == nil || members["control.tar.gz"] == nil {
+	if len(members) != 3 || members[0].Name != "debian-binary" || members[1].Name != "control.tar.gz" || members[2].Name != "data.tar" {
 		return errors.New("reading nfpm's deb: unexpected members")
 	}
+	data := members[2].Body
 	var gz bytes.Buffer
 	zw, err := gzip.NewWriterLevel(&gz, debGzipLevel)
 	if err != nil {
@@ -46,51 +48,26 @@ func recompressDeb(raw []byte, w io.Writer, mtime time.Time, sign func(io.Reader
 	if err := zw.Close(); err != nil {
 		return err
 	}
-	out := []struct {
-		name string
-		body []byte
-	}{{"debian-binary", members["debian-binary"]}, {"control.tar.gz", members["control.tar.gz"]}, {"data.tar.gz", gz.Bytes()}}
+	out := []debfile.Member{members[0], members[1], {Name: "data.tar.gz", Body: gz.Bytes()}}
 	if sign != nil {
-		sig, err := sign(io.MultiReader(bytes.NewReader(out[0].body), bytes.NewReader(out[1].body), bytes.NewReader(out[2].body)))
+		sig, err := sign(io.MultiReader(bytes.NewReader(out[0].Body), bytes.NewReader(out[1].Body), bytes.NewReader(out[2].Body)))
 		if err != nil {
 			return fmt.Errorf("signing deb: %w", err)
 		}
-		out = append(out, struct {
-			name string
-			body []byte
-		}{"_gpgorigin", sig})
+		out = append(out, debfile.Member{Name: "_gpgorigin", Body: sig})
 	}
 	aw := ar.NewWriter(w)
 	if err := aw.WriteGlobalHeader(); err != nil {
 		return err
 	}
 	for _, m := range out {
-		hdr := &ar.Header{Name: m.name, ModTime: mtime, Mode: 0o644, Size: int64(len(m.body))}
+		hdr := &ar.Header{Name: m.Name, ModTime: mtime, Mode: 0o644, Size: int64(len(m.Body))}
 		if err := aw.WriteHeader(hdr); err != nil {
 			return err
 		}
-		if _, err := aw.Write(m.body); err != nil {
+		if _, err := aw.Write(m.Body); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-func readAr(raw []byte) (map[string][]byte, error) {
-	r := ar.NewReader(bytes.NewReader(raw))
-	members := map[string][]byte{}
-	for {
-		hdr, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			return members, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		body, err := io.ReadAll(r)
-		if err != nil {
-			return nil, err
-		}
-		members[hdr.Name] = body
-	}
 }

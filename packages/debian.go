@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
-	"debug/elf"
 	"encoding/hex"
 	"fmt"
 	"sort"
@@ -73,7 +72,7 @@ func (j *job) lintianOverrides() string {
 	var b strings.Builder
 	static, opt := false, false
 	for _, c := range j.contents {
-		if c.src != "" && isStaticELF(c.src) {
+		if c.static {
 			if !static {
 				b.WriteString("# Go binaries are statically linked by design.\n")
 				static = true
@@ -89,20 +88,6 @@ func (j *job) lintianOverrides() string {
 		fmt.Fprintf(&b, "%s: dir-or-file-in-opt [opt/*]\n", j.pkg.Name)
 	}
 	return b.String()
-}
-
-func isStaticELF(p string) bool {
-	f, err := elf.Open(p)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	for _, prog := range f.Progs {
-		if prog.Type == elf.PT_INTERP {
-			return false
-		}
-	}
-	return f.Type == elf.ET_EXEC || f.Type == elf.ET_DYN
 }
 
 // gzipBest compresses deterministically (no name, no time), at the

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 )
 
 // elfMachines maps slipway's architectures to ELF machine values.
@@ -26,55 +27,46 @@ func (e *ArchError) Error() string {
 	return fmt.Sprintf("binary %s is built for %s, not %s", e.Path, e.Got, e.Want)
 }
 
-// checkELF fails when the file is an ELF binary for another machine (or
-// the wrong byte order for ppc64le). Files that are not ELF (scripts)
-// pass.
-func checkELF(path, arch string) error {
+// binaryInfo is what packaging needs to know of an ELF binary.
+type binaryInfo struct {
+	// static: no program interpreter (Go binaries): lintian is told why.
+	static bool
+	// libc: loads glibc, so a deb depends on libc6, as dpkg-shlibdeps
+	// would declare (rpm leaves automatic requirements to rpmbuild).
+	libc bool
+}
+
+// inspectELF checks that the file, when it is an ELF binary, is built for
+// arch (and little-endian for ppc64le), and describes it. Files that are
+// not ELF (scripts) pass with a zero binaryInfo.
+func inspectELF(path, arch string) (binaryInfo, error) {
 	fh, err := os.Open(path)
 	if err != nil {
-		return fmt.Errorf("reading binary: %w", err)
+		return binaryInfo{}, fmt.Errorf("reading binary: %w", err)
 	}
 	defer fh.Close()
 	magic := make([]byte, 4)
 	if _, err := io.ReadFull(fh, magic); err != nil || string(magic) != elf.ELFMAG {
-		return nil
+		return binaryInfo{}, nil
 	}
 	f, err := elf.NewFile(fh)
 	if err != nil {
 		var fe *elf.FormatError
 		if errors.As(err, &fe) {
-			return fmt.Errorf("binary %s: malformed ELF: %w", path, err)
+			return binaryInfo{}, fmt.Errorf("binary %s: malformed ELF: %w", path, err)
 		}
-		return fmt.Errorf("reading binary %s: %w", path, err)
+		return binaryInfo{}, fmt.Errorf("reading binary %s: %w", path, err)
 	}
-	want := elfMachines[arch]
-	if f.Machine != want {
-		return &ArchError{Path: path, Want: want, Got: f.Machine}
+	if want := elfMachines[arch]; f.Machine != want {
+		return binaryInfo{}, &ArchError{Path: path, Want: want, Got: f.Machine}
 	}
 	if arch == "ppc64le" && f.ByteOrder.String() != "LittleEndian" {
-		return fmt.Errorf("binary %s is big-endian ppc64, not ppc64le", path)
+		return binaryInfo{}, fmt.Errorf("binary %s is big-endian ppc64, not ppc64le", path)
 	}
-	return nil
-}
-
-// needsLibc reports whether the file is a dynamically linked ELF binary
-// that loads glibc. Debs holding one depend on libc6, as dpkg-shlibdeps
-// would declare; rpms leave it to the distribution (rpm's own automatic
-// requirements are not generated for packages built outside rpmbuild).
-func needsLibc(path string) bool {
-	f, err := elf.Open(path)
-	if err != nil {
-		return false
+	interp := slices.ContainsFunc(f.Progs, func(p *elf.Prog) bool { return p.Type == elf.PT_INTERP })
+	info := binaryInfo{static: !interp && (f.Type == elf.ET_EXEC || f.Type == elf.ET_DYN)}
+	if libs, err := f.ImportedLibraries(); err == nil {
+		info.libc = slices.Contains(libs, "libc.so.6")
 	}
-	defer f.Close()
-	libs, err := f.ImportedLibraries()
-	if err != nil {
-		return false
-	}
-	for _, l := range libs {
-		if l == "libc.so.6" {
-			return true
-		}
-	}
-	return false
+	return info, nil
 }

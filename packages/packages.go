@@ -93,27 +93,14 @@ func WithParallel(n int) Option {
 	}
 }
 
-// WithFetcher sets how component sources are fetched (default: a Fetcher
-// on the cache directory).
-func WithFetcher(f *sources.Fetcher) Option {
-	return func(o *options) error { o.fetcher = f; return nil }
-}
-
 // WithSigner signs packages with s instead of the key the spec names.
 func WithSigner(s *signing.Signer) Option {
 	return func(o *options) error { o.signer = s; return nil }
 }
 
-// DefaultCacheDir is $XDG_CACHE_HOME/slipway, or ~/.cache/slipway.
-func DefaultCacheDir() string {
-	if d := os.Getenv("XDG_CACHE_HOME"); d != "" {
-		return filepath.Join(d, "slipway")
-	}
-	if d, err := os.UserCacheDir(); err == nil {
-		return filepath.Join(d, "slipway")
-	}
-	return filepath.Join(os.TempDir(), "slipway-cache")
-}
+// DefaultCacheDir is sources.DefaultCacheDir: packages share the cache
+// with the downloads they are made of.
+func DefaultCacheDir() string { return sources.DefaultCacheDir() }
 
 func newOptions(r *spec.Release, opts []Option) (*options, error) {
 	o := &options{parallel: runtime.NumCPU(), progress: progress.Discard()}

@@ -38,6 +38,7 @@ type content struct {
 	Digest string      `json:"digest,omitempty"`
 	src    string      // file on this machine
 	data   []byte      // inline content
+	static bool        // src is a statically linked ELF binary
 }
 
 func (j *job) name() string { return fmt.Sprintf("%s %s/%s", j.pkg.Name, j.arch, j.format) }
@@ -176,7 +177,7 @@ func (j *job) resolveFile(r *spec.Release, in *inputs, f spec.File) ([]content, 
 		return []content{base}, nil
 	case f.Src != "":
 		base.src = sources.LocalPath(filepath.Dir(r.File()), f.Src)
-		return []content{base}, nil
+		return []content{base}, j.inspect(&base)
 	}
 	return j.fromComponent(in, f, base)
 }
@@ -195,11 +196,8 @@ func (j *job) fromComponent(in *inputs, f spec.File, base content) ([]content, e
 		case hasName && b.Name != name:
 			continue
 		}
-		if err := checkELF(b.Path, j.arch); err != nil {
-			return nil, fmt.Errorf("%s: %w", c.Dst, err)
-		}
-		if j.format == spec.FormatDeb && needsLibc(b.Path) {
-			j.libc = true
+		if err := j.inspect(&c); err != nil {
+			return nil, err
 		}
 		out = append(out, c)
 	}
@@ -221,6 +219,20 @@ func binaryNames(bins []sources.Binary) string {
 		names[i] = b.Name
 	}
 	return strings.Join(names, ", ")
+}
+
+// inspect checks a file from this machine against the job's architecture
+// and records what packaging needs to know of it.
+func (j *job) inspect(c *content) error {
+	info, err := inspectELF(c.src, j.arch)
+	if err != nil {
+		return fmt.Errorf("%s: %w", c.Dst, err)
+	}
+	c.static = info.static
+	if j.format == spec.FormatDeb && info.libc {
+		j.libc = true
+	}
+	return nil
 }
 
 // fileMode returns the file's mode: the spec's, or 0755 for binaries and

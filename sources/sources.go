@@ -39,6 +39,17 @@ func (e *ChecksumError) Error() string {
 	return fmt.Sprintf("checksum mismatch for %s: spec says sha256 %s, content is %s", e.URL, e.Want, e.Got)
 }
 
+// DefaultCacheDir is the content-addressed cache every command shares: $XDG_CACHE_HOME/slipway, or ~/.cache/slipway.
+func DefaultCacheDir() string {
+	if d := os.Getenv("XDG_CACHE_HOME"); d != "" {
+		return filepath.Join(d, "slipway")
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "slipway")
+	}
+	return filepath.Join(os.TempDir(), "slipway-cache")
+}
+
 // Fetcher resolves sources. CacheDir holds downloads under
 // sha256/<digest> and unpacked archives under unpacked/<digest>/.
 type Fetcher struct {

@@ -43,7 +43,7 @@ func ParseRelease(file string, data []byte) (*Release, *Report, error) {
 // report has errors.
 func parseDocument(file string, data []byte, kind string, out any, check func(*validator)) (*Report, error) {
 	report := &Report{}
-	node, _ := findDocument(file, data, kind, report)
+	node := findDocument(file, data, kind, report)
 	if node == nil {
 		return report, &InvalidError{Report: report}
 	}
@@ -67,8 +67,9 @@ func parseDocument(file string, data []byte, kind string, out any, check func(*v
 // yamlLine finds the line number in yaml.v3's syntax error messages.
 var yamlLine = regexp.MustCompile(`line (\d+)`)
 
-// findDocument returns the first document of the given kind in data.
-func findDocument(file string, data []byte, kind string, report *Report) (*yaml.Node, error) {
+// findDocument returns the first document of the given kind in data, or
+// nil with the reason in report.
+func findDocument(file string, data []byte, kind string, report *Report) *yaml.Node {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var kinds []string
 	for {
@@ -84,7 +85,7 @@ func findDocument(file string, data []byte, kind string, report *Report) (*yaml.
 				p.Column = 1
 			}
 			report.add(p)
-			return nil, nil
+			return nil
 		}
 		if len(doc.Content) == 0 {
 			continue
@@ -92,7 +93,7 @@ func findDocument(file string, data []byte, kind string, report *Report) (*yaml.
 		root := doc.Content[0]
 		k := scalarField(root, "kind")
 		if k == kind {
-			return root, nil
+			return root
 		}
 		kinds = append(kinds, strconv.Quote(k))
 	}
@@ -101,7 +102,7 @@ func findDocument(file string, data []byte, kind string, report *Report) (*yaml.
 		msg += fmt.Sprintf(" (found kinds %v)", kinds)
 	}
 	report.add(Problem{Severity: Error, File: file, Message: msg})
-	return nil, nil
+	return nil
 }
 
 // scalarField returns the value of a top-level scalar key of a mapping.

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/invopop/jsonschema"
 )
 
 const validRelease = `apiVersion: slipway.dev/v1alpha1
@@ -170,13 +172,13 @@ func TestAllProblemsAtOnce(t *testing.T) {
 		`r.yaml:6:12: error: spec.version: version "x" is not MAJOR.MINOR.PATCH`,
 		`r.yaml:7:22: error: spec.kubernetesVersion: must be a string, not number 1.33`,
 		`r.yaml:8:26: error: spec.architectures[1]: unknown architecture "sparc"`,
-		`error: spec.colour: unknown field "colour"`,
+		`r.yaml:17:3: error: spec.colour: unknown field "colour"`,
 		`spec.packages[0].files[0].dst: "../x" must be an absolute path`,
 	}
 	got := report.String()
 	for _, w := range want {
 		if !strings.Contains(got, w) {
-			t.Errorf("report lacks %q", w)
+			t.Errorf("report lacks %q:\n%s", w, got)
 		}
 	}
 	if n := len(report.Errors()); n != len(want) {
@@ -219,16 +221,23 @@ func TestMultiDocument(t *testing.T) {
 	}
 }
 
+// TestSchemaUpToDate regenerates every schema with its descriptions (the
+// test runs in spec/, where the comments are) and compares it with the
+// embedded file byte for byte.
 func TestSchemaUpToDate(t *testing.T) {
-	b, err := GenerateSchema(KindRelease, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Descriptions come from comments only at generation; compare the
-	// shape by checking every property name appears in the embedded file.
-	for _, field := range []string{`"kubernetesVersion"`, `"architectures"`, `"sha256"`, `"openpgpKey"`, `"recommends"`} {
-		if !strings.Contains(string(b), field) || !strings.Contains(string(ReleaseSchema()), field) {
-			t.Errorf("schema lacks %s; run go generate ./spec", field)
+	for _, kind := range Kinds {
+		b, err := GenerateSchema(kind, func(r *jsonschema.Reflector) error {
+			return r.AddGoComments("github.com/slipway-dev/slipway/spec", ".")
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		embedded, err := Schema(kind)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(b) != string(embedded) {
+			t.Errorf("%s schema is out of date: run make generate", kind)
 		}
 	}
 }

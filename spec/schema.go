@@ -37,9 +37,6 @@ func Schema(kind string) ([]byte, error) {
 	return nil, fmt.Errorf("unknown kind %q: use %s", kind, strings.Join(Kinds, " or "))
 }
 
-// ReleaseSchema returns the JSON Schema of the Release document.
-func ReleaseSchema() []byte { return releaseSchema }
-
 // GenerateSchema builds a kind's schema from the Go types; commentsFrom,
 // when given, adds the doc comments as descriptions.
 func GenerateSchema(kind string, commentsFrom func(*jsonschema.Reflector) error) ([]byte, error) {

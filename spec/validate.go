@@ -79,15 +79,7 @@ func (v *validator) warnf(path, format string, args ...any) {
 }
 
 func (v *validator) release(r *Release) {
-	if r.APIVersion != APIVersion {
-		v.errorf("apiVersion", "must be %s, not %q", APIVersion, r.APIVersion)
-	}
-	switch {
-	case r.Metadata.Name == "":
-		v.errorf("metadata.name", "is required")
-	case !dnsLabel.MatchString(r.Metadata.Name) || len(r.Metadata.Name) > 63:
-		v.errorf("metadata.name", "%q must be a DNS label: lower-case letters, digits and '-'", r.Metadata.Name)
-	}
+	v.header(r.APIVersion, r.Metadata.Name)
 	s := &r.Spec
 	v.version("spec.version", s.Version)
 	k8s, k8sOK := v.version("spec.kubernetesVersion", s.KubernetesVersion)

@@ -8,7 +8,6 @@ import (
 
 	"github.com/slipway-dev/slipway/images"
 	"github.com/slipway-dev/slipway/internal/staging"
-	"github.com/slipway-dev/slipway/packages"
 	"github.com/slipway-dev/slipway/sources"
 )
 
@@ -26,7 +25,7 @@ func (f *imageFlags) register(cmd *cobra.Command) {
 
 // build loads the release and builds its images.
 func (f *imageFlags) build(cmd *cobra.Command) ([]images.Built, error) {
-	r, err := (&buildFlags{file: f.file}).load(cmd)
+	r, err := loadRelease(cmd, f.file)
 	if err != nil {
 		return nil, err
 	}
@@ -39,7 +38,7 @@ func (f *imageFlags) build(cmd *cobra.Command) ([]images.Built, error) {
 	}
 	cache := f.cacheDir
 	if cache == "" {
-		cache = packages.DefaultCacheDir()
+		cache = sources.DefaultCacheDir()
 	}
 	return images.Build(cmd.Context(), r, images.Options{
 		Epoch: epoch, Fetcher: &sources.Fetcher{CacheDir: cache}, Debs: images.AptDownload(cache),

@@ -74,8 +74,11 @@ func (f *buildFlags) run(cmd *cobra.Command, do buildFunc) error {
 	return report(cmd, f.asJSON, f.output, arts, repos)
 }
 
-func (f *buildFlags) load(cmd *cobra.Command) (*spec.Release, error) {
-	r, report, err := spec.LoadRelease(f.file)
+func (f *buildFlags) load(cmd *cobra.Command) (*spec.Release, error) { return loadRelease(cmd, f.file) }
+
+// loadRelease loads the Release document, printing its warnings.
+func loadRelease(cmd *cobra.Command, file string) (*spec.Release, error) {
+	r, report, err := spec.LoadRelease(file)
 	if err != nil {
 		return nil, err
 	}

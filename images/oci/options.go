@@ -2,8 +2,6 @@ package oci
 
 import (
 	"fmt"
-	"os"
-	"strconv"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -36,9 +34,8 @@ func newOptions(opts []Option) (*options, error) {
 }
 
 // WithEpoch sets the time written into tar entries, the image config's
-// "created" field and its history. It defaults to the Unix epoch (0); pass
-// SourceDateEpoch's result for reproducible release builds. Sub-second
-// precision is dropped.
+// "created" field and its history. It defaults to the Unix epoch (0); the
+// CLI passes SOURCE_DATE_EPOCH. Sub-second precision is dropped.
 func WithEpoch(t time.Time) Option {
 	return func(o *options) error {
 		if t.Before(defaultEpoch) {
@@ -47,21 +44,6 @@ func WithEpoch(t time.Time) Option {
 		o.epoch = t.Truncate(time.Second).UTC()
 		return nil
 	}
-}
-
-// SourceDateEpoch returns the time in the SOURCE_DATE_EPOCH environment
-// variable (seconds since the Unix epoch), or the Unix epoch when it is unset
-// or empty.
-func SourceDateEpoch() (time.Time, error) {
-	v := os.Getenv("SOURCE_DATE_EPOCH")
-	if v == "" {
-		return defaultEpoch, nil
-	}
-	secs, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || secs < 0 {
-		return time.Time{}, fmt.Errorf("parsing SOURCE_DATE_EPOCH %q: want non-negative integer seconds", v)
-	}
-	return time.Unix(secs, 0).UTC(), nil
 }
 
 // WithInsecure lets Push speak plain HTTP to any registry. Without it, plain

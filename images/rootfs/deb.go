@@ -1,18 +1,12 @@
 package rootfs
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strconv"
-	"strings"
 
-	"github.com/klauspost/compress/zstd"
-	"github.com/ulikunitz/xz"
+	"github.com/slipway-dev/slipway/internal/debfile"
 )
 
 // ExtractDeb unpacks the files of a Debian package (its data.tar member)
@@ -24,11 +18,11 @@ func ExtractDeb(ctx context.Context, dir, deb string, opts ...Option) error {
 	if err != nil {
 		return fmt.Errorf("reading package: %w", err)
 	}
-	name, body, err := arMember(data, "data.tar")
+	m, err := debfile.Find(data, "data.tar")
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", deb, err)
 	}
-	r, err := decompress(name, bytes.NewReader(body))
+	r, err := m.Open()
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", deb, err)
 	}
@@ -37,46 +31,4 @@ func ExtractDeb(ctx context.Context, dir, deb string, opts ...Option) error {
 		return fmt.Errorf("unpacking %s: %w", deb, err)
 	}
 	return nil
-}
-
-// arMember returns the first member of an ar archive whose name starts
-// with prefix.
-func arMember(data []byte, prefix string) (string, []byte, error) {
-	const magic = "!<arch>\n"
-	if !bytes.HasPrefix(data, []byte(magic)) {
-		return "", nil, errors.New("not a .deb: no ar header")
-	}
-	rest := data[len(magic):]
-	for len(rest) >= 60 {
-		hdr := rest[:60]
-		name := strings.TrimRight(strings.TrimSpace(string(hdr[:16])), "/")
-		size, err := strconv.ParseInt(strings.TrimSpace(string(hdr[48:58])), 10, 64)
-		if err != nil || size < 0 || size > int64(len(rest)-60) {
-			return "", nil, fmt.Errorf("ar member %q: bad size", name)
-		}
-		if strings.HasPrefix(name, prefix) {
-			return name, rest[60 : 60+size], nil
-		}
-		rest = rest[60+size+size%2:]
-	}
-	return "", nil, fmt.Errorf("no %s member", prefix)
-}
-
-func decompress(name string, r io.Reader) (io.ReadCloser, error) {
-	switch {
-	case strings.HasSuffix(name, ".tar"):
-		return io.NopCloser(r), nil
-	case strings.HasSuffix(name, ".gz"):
-		return gzip.NewReader(r)
-	case strings.HasSuffix(name, ".xz"):
-		x, err := xz.NewReader(r)
-		return io.NopCloser(x), err
-	case strings.HasSuffix(name, ".zst"):
-		d, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1))
-		if err != nil {
-			return nil, err
-		}
-		return d.IOReadCloser(), nil
-	}
-	return nil, fmt.Errorf("unknown compression of %s", name)
 }

@@ -98,9 +98,3 @@ func CheckComponent(component string, v, apiServer Version) *Error {
 	}
 	return nil
 }
-
-// Covered reports whether the policy has a rule for component.
-func Covered(component string) bool {
-	_, ok := componentRules[component]
-	return ok
-}

@@ -3,22 +3,16 @@ package repo
 import (
 	"archive/tar"
 	"bufio"
-	"bytes"
-	"compress/gzip"
 	"crypto/md5"
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path"
-	"strconv"
-	"strings"
 
-	"github.com/klauspost/compress/zstd"
-	"github.com/ulikunitz/xz"
+	"github.com/slipway-dev/slipway/internal/debfile"
 )
 
 // debFile is one .deb as the Packages index describes it.
@@ -57,34 +51,20 @@ func readDeb(p string) (*debFile, error) {
 	}, nil
 }
 
-// debControl extracts and parses the control file of a .deb: an ar archive
-// holding debian-binary, control.tar[.gz|.xz|.zst] and data.tar.*.
+// debControl extracts and parses the control file of a .deb.
 func debControl(deb []byte) (paragraph, error) {
-	const magic = "!<arch>\n"
-	if !bytes.HasPrefix(deb, []byte(magic)) {
-		return nil, errors.New("not a .deb: no ar header")
+	m, err := debfile.Find(deb, "control.tar")
+	if err != nil {
+		return nil, err
 	}
-	rest := deb[len(magic):]
-	for len(rest) >= 60 {
-		hdr := rest[:60]
-		name := strings.TrimRight(strings.TrimSpace(string(hdr[:16])), "/")
-		size, err := strconv.ParseInt(strings.TrimSpace(string(hdr[48:58])), 10, 64)
-		if err != nil || size < 0 || size > int64(len(rest)-60) {
-			return nil, fmt.Errorf("reading ar member %q: bad size", name)
-		}
-		body := rest[60 : 60+size]
-		if strings.HasPrefix(name, "control.tar") {
-			return controlFromTar(name, body)
-		}
-		rest = rest[60+size+size%2:]
-	}
-	return nil, errors.New("no control.tar member")
+	return controlFromTar(m)
 }
 
-// controlFromTar decompresses the control.tar member called name and parses
+// controlFromTar decompresses the control.tar member and parses
 // its ./control file.
-func controlFromTar(name string, body []byte) (paragraph, error) {
-	r, err := decompressor(path.Ext(name), bytes.NewReader(body))
+func controlFromTar(m debfile.Member) (paragraph, error) {
+	name := m.Name
+	r, err := m.Open()
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", name, err)
 	}
@@ -107,28 +87,4 @@ func controlFromTar(name string, body []byte) (paragraph, error) {
 		}
 		return p, nil
 	}
-}
-
-// decompressor returns a reader that decompresses r according to the file
-// extension ext (".tar" for none).
-func decompressor(ext string, r io.Reader) (io.ReadCloser, error) {
-	switch ext {
-	case ".tar":
-		return io.NopCloser(r), nil
-	case ".gz":
-		return gzip.NewReader(r)
-	case ".xz":
-		x, err := xz.NewReader(r)
-		if err != nil {
-			return nil, err
-		}
-		return io.NopCloser(x), nil
-	case ".zst":
-		d, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1))
-		if err != nil {
-			return nil, err
-		}
-		return d.IOReadCloser(), nil
-	}
-	return nil, fmt.Errorf("unknown compression %q", ext)
 }

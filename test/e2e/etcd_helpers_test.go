@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -20,6 +19,8 @@ import (
 	"github.com/slipway-dev/slipway/manifests"
 	"github.com/slipway-dev/slipway/pki"
 	"github.com/slipway-dev/slipway/spec"
+
+	"github.com/slipway-dev/slipway/internal/testutil"
 )
 
 // etcdCluster parses a Cluster document with one control-plane node per
@@ -61,7 +62,7 @@ type etcdNode struct {
 	node  spec.Node
 	root  string
 	ports etcdPorts
-	log   *etcdLog
+	log   *testutil.SyncBuffer
 	stop  func()
 }
 
@@ -132,7 +133,7 @@ func (n *etcdNode) command(t *testing.T) []string {
 func (n *etcdNode) start(t *testing.T) {
 	t.Helper()
 	args := n.command(t)
-	n.log = &etcdLog{}
+	n.log = &testutil.SyncBuffer{}
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + n.root}
 	cmd.Stdout, cmd.Stderr = n.log, n.log
@@ -271,38 +272,4 @@ func (p etcdPorts) remap(t *testing.T, flag string) string {
 		}
 	}
 	return "--" + name + "=" + strings.Join(items, ",")
-}
-
-// waitEtcd retries check until it passes or limit runs out.
-func waitEtcd(t *testing.T, limit time.Duration, check func() error) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %s: %v", limit, err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
-
-// etcdLog is etcd's output, safe for concurrent writes.
-type etcdLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *etcdLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *etcdLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
 }

@@ -14,6 +14,8 @@ import (
 	"github.com/slipway-dev/slipway/manifests"
 	"github.com/slipway-dev/slipway/pki"
 	"github.com/slipway-dev/slipway/spec"
+
+	"github.com/slipway-dev/slipway/internal/testutil"
 )
 
 // TestEtcdServesGeneratedPKI runs Debian's etcd 3.4 as the generated
@@ -107,7 +109,7 @@ func TestEtcdHAQuorum(t *testing.T) {
 		all = append(all, n.endpoint(t))
 	}
 	health := nodes[0].client("etcd/healthcheck-client")
-	waitEtcd(t, 30*time.Second, func() error {
+	testutil.Eventually(t, 30*time.Second, func() error {
 		out, err := health.ctl(all, "endpoint", "health")
 		if err != nil || strings.Count(out, "is healthy") != len(all) {
 			return fmt.Errorf("endpoint health over %s: %v\n%s", all, err, out)
@@ -176,7 +178,7 @@ func (n *etcdNode) endpoints(t *testing.T) []string { return []string{n.endpoint
 func checkEtcdClients(t *testing.T, n *etcdNode, key string) {
 	t.Helper()
 	health := n.client("etcd/healthcheck-client")
-	waitEtcd(t, 20*time.Second, func() error {
+	testutil.Eventually(t, 20*time.Second, func() error {
 		out, err := health.ctl(n.endpoints(t), "endpoint", "health")
 		if err != nil || !strings.Contains(out, "is healthy") {
 			return fmt.Errorf("endpoint health with the healthcheck client: %v\n%s", err, out)
@@ -197,7 +199,7 @@ func checkEtcdRefuses(t *testing.T, n *etcdNode, client etcdClient) {
 	if out, err := client.ctl(n.endpoints(t), "get", "before"); err == nil {
 		t.Fatalf("etcd accepted %s, want it refused:\n%s", client.cert, out)
 	}
-	waitEtcd(t, 5*time.Second, func() error {
+	testutil.Eventually(t, 5*time.Second, func() error {
 		if !strings.Contains(n.log.String(), "certificate signed by unknown authority") {
 			return fmt.Errorf("etcd did not log refusing %s for an unknown authority", client.cert)
 		}

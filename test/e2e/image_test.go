@@ -14,28 +14,26 @@ import (
 
 	"github.com/slipway-dev/slipway/images/oci"
 	"github.com/slipway-dev/slipway/images/rootfs"
+
+	"github.com/slipway-dev/slipway/images"
 )
 
-// debianPackages downloads real Debian packages (apt-get download, never
-// installed) into a fresh directory and returns their paths by name.
+// debianPackages downloads real Debian packages with images.AptDownload
+// (apt-get download, never installed) and returns their paths by name.
 func debianPackages(t *testing.T, pkgs ...string) map[string]string {
 	t.Helper()
 	needTools(t, "apt-get")
 	dir := t.TempDir()
 	os.Chmod(dir, 0o755) // apt's sandbox user writes here
-	cmd := exec.Command("apt-get", append([]string{"download", "-q"}, pkgs...)...)
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("apt-get download %v: %v\n%s", pkgs, err, out)
-	}
+	fetch := images.AptDownload(dir)
 	out := map[string]string{}
 	for _, p := range pkgs {
-		name, _, _ := strings.Cut(p, ":")
-		m, _ := filepath.Glob(filepath.Join(dir, name+"_*.deb"))
-		if len(m) != 1 {
-			t.Fatalf("downloaded %s: %v", p, m)
+		name, arch, _ := strings.Cut(p, ":")
+		deb, err := fetch(context.Background(), name, arch)
+		if err != nil {
+			t.Fatal(err)
 		}
-		out[name] = m[0]
+		out[name] = deb
 	}
 	return out
 }
