@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
 // Option configures LayerFromFiles, Build, WriteLayout and Push. Each
@@ -18,13 +19,15 @@ type options struct {
 	tags     []string
 	refName  string
 	keychain authn.Keychain
+	retries  int
+	progress chan<- v1.Update
 }
 
 // defaultEpoch is used when no WithEpoch option is given: the Unix epoch.
 var defaultEpoch = time.Unix(0, 0).UTC()
 
 func newOptions(opts []Option) (*options, error) {
-	o := &options{epoch: defaultEpoch, keychain: authn.DefaultKeychain}
+	o := &options{epoch: defaultEpoch, keychain: authn.DefaultKeychain, retries: DefaultRetries}
 	for _, opt := range opts {
 		if err := opt(o); err != nil {
 			return nil, err

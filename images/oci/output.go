@@ -92,14 +92,10 @@ func Push(ctx context.Context, ref string, idx v1.ImageIndex, opts ...Option) (P
 	if d, ok := r.(name.Digest); ok && d.DigestStr() != digest.String() {
 		return PushResult{}, fmt.Errorf("pushing %s: index digest is %s", ref, digest)
 	}
-	ropts := []remote.Option{
-		remote.WithContext(ctx),
-		remote.WithAuthFromKeychain(o.keychain),
-		remote.WithTransport(&schemeGuard{insecure: o.insecure, next: remote.DefaultTransport}),
+	if err := remote.WriteIndex(r, idx, o.remoteOptions(ctx, o.progress)...); err != nil {
+		return PushResult{}, fmt.Errorf("pushing %s: %w", ref, describeRemoteError(r.Context().RegistryStr(), o, err))
 	}
-	if err := remote.WriteIndex(r, idx, ropts...); err != nil {
-		return PushResult{}, fmt.Errorf("pushing %s: %w", ref, err)
-	}
+	ropts := o.remoteOptions(ctx, nil)
 	res := PushResult{Digest: digest, References: []string{r.Context().Digest(digest.String()).String()}}
 	if t, ok := r.(name.Tag); ok {
 		res.References = append(res.References, t.String())

@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
+	"golang.org/x/sys/unix"
 )
 
 // ErrUnsafeEntry is wrapped by every refusal of a layer entry.
@@ -49,8 +50,8 @@ func WithMaxEntrySize(n int64) Option {
 	}
 }
 
-// WithOwners applies the entries' numeric owners (needs root; by default
-// files belong to whoever runs the extraction).
+// WithOwners applies the entries' numeric owners and extended attributes
+// (needs root; by default files belong to whoever runs the extraction).
 func WithOwners() Option { return func(o *options) error { o.owners = true; return nil } }
 
 // Extract applies uncompressed tar layers, in order, to dir. Entries are
@@ -176,6 +177,22 @@ func apply(dir, name string, hdr *tar.Header, r io.Reader, o *options) error {
 	if o.owners && hdr.Typeflag != tar.TypeLink {
 		if err := os.Lchown(dst, hdr.Uid, hdr.Gid); err != nil {
 			return err
+		}
+		return setXattrs(dst, hdr)
+	}
+	return nil
+}
+
+// setXattrs applies the entry's PAX SCHILY.xattr records (file
+// capabilities among them), after chown, which clears capabilities.
+func setXattrs(dst string, hdr *tar.Header) error {
+	for k, v := range hdr.PAXRecords {
+		key, ok := strings.CutPrefix(k, "SCHILY.xattr.")
+		if !ok {
+			continue
+		}
+		if err := unix.Lsetxattr(dst, key, []byte(v), 0); err != nil {
+			return fmt.Errorf("setting extended attribute %s: %w", key, err)
 		}
 	}
 	return nil
