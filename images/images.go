@@ -7,17 +7,20 @@ package images
 
 import (
 	"context"
+	"debug/elf"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/slipway-dev/slipway/images/oci"
 	"github.com/slipway-dev/slipway/images/rootfs"
+	"github.com/slipway-dev/slipway/internal/progress"
 	"github.com/slipway-dev/slipway/sources"
 	"github.com/slipway-dev/slipway/spec"
 )
@@ -76,7 +79,7 @@ func Build(ctx context.Context, r *spec.Release, o Options) ([]Built, error) {
 		return nil, errors.New("building images: epoch, fetcher and Debian fetcher are required")
 	}
 	var out []Built
-	for _, im := range r.Spec.Images {
+	for _, im := range r.Images() {
 		b, err := buildIndex(ctx, r, im, o)
 		if err != nil {
 			return nil, fmt.Errorf("building image %s: %w", im.Name, err)
@@ -115,17 +118,13 @@ func buildIndex(ctx context.Context, r *spec.Release, im spec.Image, o Options) 
 
 func buildImage(ctx context.Context, r *spec.Release, im spec.Image, comp *spec.Component, arch, tag string, o Options) (v1.Image, error) {
 	epoch := oci.WithEpoch(o.Epoch)
-	var layers []v1.Layer
-	if im.Base != nil && len(im.Base.Debian) > 0 {
-		l, err := debianBase(ctx, im.Base.Debian, arch, o)
-		if err != nil {
-			return nil, err
-		}
-		layers = append(layers, l)
-	}
-	bins, err := o.Fetcher.Fetch(ctx, filepath.Dir(r.File()), comp.Sources[arch])
+	bins, err := o.Fetcher.Fetch(ctx, filepath.Dir(r.File()), arch, comp.Sources[arch])
 	if err != nil {
 		return nil, fmt.Errorf("fetching %s: %w", comp.Name, err)
+	}
+	base, layers, err := baseOf(ctx, r, im, bins, arch, o)
+	if err != nil {
+		return nil, err
 	}
 	var files []oci.File
 	for _, bin := range bins {
@@ -140,15 +139,76 @@ func buildImage(ctx context.Context, r *spec.Release, im spec.Image, comp *spec.
 		entry = []string{"/usr/local/bin/" + bins[0].Name}
 	}
 	return oci.Build(ctx, oci.ImageSpec{
+		Base:       base,
 		Layers:     append(layers, l),
 		Platform:   v1.Platform{OS: "linux", Architecture: arch},
 		Entrypoint: entry,
+		Env:        []string{"PATH=" + DefaultPath},
 		User:       im.User,
 		Annotations: map[string]string{
 			oci.AnnotationVersion: tag,
 			oci.AnnotationSource:  "slipway release " + r.Metadata.Name + " " + r.Spec.Version,
 		},
 	}, epoch)
+}
+
+// DefaultPath is the PATH of every image built: static pods name their
+// binaries without a directory (command: [kube-apiserver, ...]).
+const DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// baseOf returns the base image and the layers that go under the
+// binaries. Without a base in the spec, dynamically linked binaries get
+// Debian's libc6 and static ones nothing (scratch).
+func baseOf(ctx context.Context, r *spec.Release, im spec.Image, bins []sources.Binary, arch string, o Options) (v1.Image, []v1.Layer, error) {
+	b := im.Base
+	if b == nil {
+		for _, bin := range bins {
+			if dynamic(bin.Path) {
+				b = &spec.ImageBase{Debian: []string{"libc6"}}
+				break
+			}
+		}
+	}
+	if b == nil {
+		return nil, nil, nil
+	}
+	var base v1.Image
+	if b.Image != "" {
+		a, err := oci.Open(ctx, filepath.Dir(r.File()), b.Image, o.Fetcher.OCIOptions...)
+		if err != nil {
+			return nil, nil, fmt.Errorf("reading base: %w", err)
+		}
+		defer a.Close()
+		if base, err = a.Platform(v1.Platform{OS: "linux", Architecture: arch}); err != nil {
+			return nil, nil, fmt.Errorf("reading base: %w", err)
+		}
+		if base, err = cachedBase(o.Fetcher.CacheDir, base); err != nil {
+			return nil, nil, fmt.Errorf("reading base %s: %w", b.Image, err)
+		}
+	}
+	if len(b.Debian) == 0 {
+		return base, nil, nil
+	}
+	l, err := debianBase(ctx, b.Debian, arch, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	return base, []v1.Layer{l}, nil
+}
+
+// dynamic reports whether an ELF file asks for a program interpreter.
+func dynamic(p string) bool {
+	f, err := elf.Open(p)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	for _, prog := range f.Progs {
+		if prog.Type == elf.PT_INTERP {
+			return true
+		}
+	}
+	return false
 }
 
 // debianBase unpacks Debian packages (never running their scripts) into a
@@ -171,29 +231,100 @@ func debianBase(ctx context.Context, pkgs []string, arch string, o Options) (v1.
 	return oci.LayerFromDir(dir, oci.WithEpoch(o.Epoch))
 }
 
-// WriteLayouts writes each index as an OCI layout in DIR/NAME.
-func WriteLayouts(ctx context.Context, dir string, built []Built) error {
+// Output formats of Write.
+const (
+	// FormatLayout writes an OCI image layout directory DIR/NAME.
+	FormatLayout = "layout"
+	// FormatArchive writes an OCI layout archive DIR/NAME.tar.
+	FormatArchive = "archive"
+)
+
+// Write writes each index in format into dir, its tag as the ref name.
+func Write(ctx context.Context, dir string, built []Built, format string) error {
 	for _, b := range built {
-		if err := oci.WriteLayout(ctx, filepath.Join(dir, b.Name), b.Index, oci.WithRefName(b.Tag)); err != nil {
+		var err error
+		if format == FormatArchive {
+			err = oci.WriteArchive(ctx, filepath.Join(dir, b.Name+".tar"), b.Index, oci.WithRefName(b.Tag), oci.WithEpoch(epochOf(b)))
+		} else {
+			err = oci.WriteLayout(ctx, filepath.Join(dir, b.Name), b.Index, oci.WithRefName(b.Tag))
+		}
+		if err != nil {
 			return fmt.Errorf("writing %s: %w", b.Name, err)
 		}
 	}
 	return nil
 }
 
-// Push pushes each index to REGISTRY/NAME:TAG. insecure allows plain HTTP
-// beyond loopback registries.
-func Push(ctx context.Context, registry string, built []Built, insecure bool) error {
-	var opts []oci.Option
-	if insecure {
-		opts = append(opts, oci.WithInsecure())
+// epochOf is the creation time of an index's first image, so archives
+// are stamped like the images they hold.
+func epochOf(b Built) time.Time {
+	im, err := b.Index.IndexManifest()
+	if err != nil || len(im.Manifests) == 0 {
+		return time.Unix(0, 0)
 	}
+	img, err := b.Index.Image(im.Manifests[0].Digest)
+	if err != nil {
+		return time.Unix(0, 0)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return time.Unix(0, 0)
+	}
+	return cf.Created.Time
+}
+
+// PushOptions configure Push.
+type PushOptions struct {
+	// Insecure allows plain HTTP beyond loopback registries.
+	Insecure bool
+	// Progress shows the bytes pushed per image; nil shows nothing.
+	Progress progress.Reporter
+	// OCI are further options for oci.Push (credentials, retries).
+	OCI []oci.Option
+}
+
+// Push pushes each index to REGISTRY/NAME:TAG, uploading only the blobs
+// the registry lacks, and records the references in built[i].Pushed.
+func Push(ctx context.Context, registry string, built []Built, o PushOptions) error {
 	for i := range built {
-		res, err := oci.Push(ctx, registry+"/"+built[i].Name+":"+built[i].Tag, built[i].Index, opts...)
-		if err != nil {
+		ref := registry + "/" + built[i].Name + ":" + built[i].Tag
+		if err := PushTo(ctx, ref, &built[i], o); err != nil {
 			return fmt.Errorf("pushing %s: %w", built[i].Name, err)
 		}
-		built[i].Pushed = res.References
 	}
 	return nil
+}
+
+// PushTo pushes one index to the full reference ref (HOST/REPO:TAG).
+func PushTo(ctx context.Context, ref string, b *Built, o PushOptions) error {
+	opts := slices.Clone(o.OCI)
+	if o.Insecure {
+		opts = append(opts, oci.WithInsecure())
+	}
+	rep := o.Progress
+	if rep == nil {
+		rep = progress.Discard()
+	}
+	res, err := pushOne(ctx, ref, b.Index, rep.Transfer("pushing "+b.Name), opts)
+	if err != nil {
+		return err
+	}
+	b.Pushed = res.References
+	return nil
+}
+
+// pushOne pushes idx, feeding go-containerregistry's updates to t.
+func pushOne(ctx context.Context, ref string, idx v1.ImageIndex, t progress.Transfer, opts []oci.Option) (oci.PushResult, error) {
+	updates := make(chan v1.Update, 16)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for u := range updates {
+			t.Set(u.Complete, u.Total)
+		}
+	}()
+	res, err := oci.Push(ctx, ref, idx, append(opts, oci.WithProgress(updates))...)
+	<-done
+	t.Done()
+	return res, err
 }

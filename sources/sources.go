@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/slipway-dev/slipway/images/oci"
 	"github.com/slipway-dev/slipway/spec"
 )
 
@@ -57,12 +58,18 @@ type Fetcher struct {
 	CacheDir string
 	// Client downloads https:// sources; nil means http.DefaultClient.
 	Client *http.Client
+	// OCIOptions are passed to oci.Open for oci:// sources (credentials,
+	// insecure registries).
+	OCIOptions []oci.Option
 }
 
-// Fetch returns the binaries of src, sorted by name. Relative file://
-// paths resolve against baseDir (the spec file's directory).
-func (f *Fetcher) Fetch(ctx context.Context, baseDir string, src spec.Source) ([]Binary, error) {
+// Fetch returns the binaries of src for arch, sorted by name. Relative
+// file:// and oci:// paths resolve against baseDir (the spec file's
+// directory); arch picks the image of an oci:// index.
+func (f *Fetcher) Fetch(ctx context.Context, baseDir, arch string, src spec.Source) ([]Binary, error) {
 	switch {
+	case strings.HasPrefix(src.URL, "oci://"):
+		return f.fromImage(ctx, baseDir, arch, src)
 	case strings.HasPrefix(src.URL, "file://"):
 		return f.local(baseDir, src)
 	case strings.HasPrefix(src.URL, "https://"):
@@ -72,7 +79,7 @@ func (f *Fetcher) Fetch(ctx context.Context, baseDir string, src spec.Source) ([
 		}
 		return f.file(p, src.URL)
 	}
-	return nil, fmt.Errorf("source %q: unsupported scheme (use file:// or https://)", src.URL)
+	return nil, fmt.Errorf("source %q: unsupported scheme (use file://, https:// or oci://)", src.URL)
 }
 
 // LocalPath resolves a file:// URL against baseDir.

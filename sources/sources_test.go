@@ -68,7 +68,7 @@ func TestDownloadVerifiesAndCaches(t *testing.T) {
 	f := &Fetcher{CacheDir: t.TempDir(), Client: srv.Client()}
 	src := spec.Source{URL: srv.URL + "/kubectl", SHA256: digest(body)}
 	for i := 0; i < 2; i++ {
-		bins, err := f.Fetch(context.Background(), "", src)
+		bins, err := f.Fetch(context.Background(), "", "amd64", src)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -90,7 +90,7 @@ func TestChecksumMismatch(t *testing.T) {
 	cache := t.TempDir()
 	f := &Fetcher{CacheDir: cache, Client: srv.Client()}
 	want := digest([]byte("original"))
-	_, err := f.Fetch(context.Background(), "", spec.Source{URL: srv.URL + "/kubelet", SHA256: want})
+	_, err := f.Fetch(context.Background(), "", "amd64", spec.Source{URL: srv.URL + "/kubelet", SHA256: want})
 	var ce *ChecksumError
 	if !errors.As(err, &ce) || ce.Want != want || ce.Got != digest([]byte("tampered")) {
 		t.Fatalf("err = %v, want *ChecksumError naming both digests", err)
@@ -104,7 +104,7 @@ func TestChecksumMismatch(t *testing.T) {
 func TestHTTPError(t *testing.T) {
 	srv, _ := serve(t, nil)
 	f := &Fetcher{CacheDir: t.TempDir(), Client: srv.Client()}
-	_, err := f.Fetch(context.Background(), "", spec.Source{URL: srv.URL + "/missing", SHA256: digest(nil)})
+	_, err := f.Fetch(context.Background(), "", "amd64", spec.Source{URL: srv.URL + "/missing", SHA256: digest(nil)})
 	if err == nil || !strings.Contains(err.Error(), "404") {
 		t.Fatalf("err = %v", err)
 	}
@@ -117,19 +117,19 @@ func TestLocalSources(t *testing.T) {
 	os.WriteFile(filepath.Join(base, "cni", "loopback"), []byte("l"), 0o755)
 	os.WriteFile(filepath.Join(base, "kubectl"), []byte("k"), 0o755)
 	f := &Fetcher{CacheDir: t.TempDir()}
-	bins, err := f.Fetch(context.Background(), base, spec.Source{URL: "file://cni"})
+	bins, err := f.Fetch(context.Background(), base, "amd64", spec.Source{URL: "file://cni"})
 	if err != nil || len(bins) != 2 || bins[0].Name != "bridge" || bins[1].Name != "loopback" {
 		t.Fatalf("dir: %+v %v", bins, err)
 	}
-	if _, err := f.Fetch(context.Background(), base, spec.Source{URL: "file://kubectl", SHA256: digest([]byte("k"))}); err != nil {
+	if _, err := f.Fetch(context.Background(), base, "amd64", spec.Source{URL: "file://kubectl", SHA256: digest([]byte("k"))}); err != nil {
 		t.Fatalf("file with matching sha256: %v", err)
 	}
-	_, err = f.Fetch(context.Background(), base, spec.Source{URL: "file://kubectl", SHA256: digest([]byte("x"))})
+	_, err = f.Fetch(context.Background(), base, "amd64", spec.Source{URL: "file://kubectl", SHA256: digest([]byte("x"))})
 	var ce *ChecksumError
 	if !errors.As(err, &ce) {
 		t.Fatalf("file with wrong sha256: %v", err)
 	}
-	if _, err := f.Fetch(context.Background(), base, spec.Source{URL: "file://absent"}); err == nil || !strings.Contains(err.Error(), "file://absent") {
+	if _, err := f.Fetch(context.Background(), base, "amd64", spec.Source{URL: "file://absent"}); err == nil || !strings.Contains(err.Error(), "file://absent") {
 		t.Fatalf("missing file: %v", err)
 	}
 }
@@ -152,7 +152,7 @@ func TestArchives(t *testing.T) {
 	dir := t.TempDir()
 	f := &Fetcher{CacheDir: t.TempDir()}
 	os.WriteFile(filepath.Join(dir, "good.tar.gz"), good, 0o644)
-	bins, err := f.Fetch(context.Background(), dir, spec.Source{URL: "file://good.tar.gz"})
+	bins, err := f.Fetch(context.Background(), dir, "amd64", spec.Source{URL: "file://good.tar.gz"})
 	if err != nil || len(bins) != 1 || bins[0].Name != "crictl" {
 		t.Fatalf("good archive: %+v %v", bins, err)
 	}
@@ -160,7 +160,7 @@ func TestArchives(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			p := filepath.Join(dir, c.name+".tgz")
 			os.WriteFile(p, c.archive, 0o644)
-			_, err := f.Fetch(context.Background(), dir, spec.Source{URL: "file://" + p})
+			_, err := f.Fetch(context.Background(), dir, "amd64", spec.Source{URL: "file://" + p})
 			if err == nil || !strings.Contains(err.Error(), c.err) {
 				t.Fatalf("err = %v, want %q", err, c.err)
 			}

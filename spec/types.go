@@ -52,7 +52,9 @@ type ReleaseSpec struct {
 	// slipway-node is always built.
 	Packages []Package `json:"packages,omitempty"`
 	// Images are container images built from components, one per
-	// architecture, combined into an index.
+	// architecture, combined into an index. Declared control-plane
+	// components (kube-apiserver, kube-controller-manager, kube-scheduler,
+	// etcd) get an image by default; an entry of the same name replaces it.
 	Images []Image `json:"images,omitempty"`
 	// Signing names the OpenPGP key that signs packages and repositories.
 	// Unset: nothing is signed.
@@ -75,11 +77,19 @@ type Component struct {
 // Source is where one architecture's binaries of a component come from.
 type Source struct {
 	// URL is file://PATH (absolute, or relative to the spec file's
-	// directory) or https://. A file is one binary; a directory holds the
-	// component's binaries; a .tar.gz or .tgz archive is unpacked.
+	// directory), https://, or oci://IMAGE. A file is one binary; a
+	// directory holds the component's binaries; a .tar.gz or .tgz archive
+	// is unpacked. IMAGE is a registry reference (HOST/REPO:TAG or
+	// @sha256:DIGEST) or a path starting with /, ./ or ../ to an OCI
+	// layout or archive; the image for the source's architecture is read.
 	URL string `json:"url"`
-	// SHA256 is the hex digest of the file or archive. Mandatory for
-	// https:// sources; when set for file:// sources it is checked too.
+	// Path is, for oci:// sources only, the absolute path inside the image
+	// of the binary, or of a directory whose files are the binaries, e.g.
+	// /usr/local/bin/kube-apiserver.
+	Path string `json:"path,omitempty"`
+	// SHA256 is the hex digest of the file or archive (for oci://, of the
+	// one file Path names). Mandatory for https:// sources; when set for
+	// other sources it is checked too.
 	SHA256 string `json:"sha256,omitempty"`
 }
 
@@ -182,7 +192,8 @@ type Image struct {
 	Component string `json:"component"`
 	// Tag defaults to the component's version.
 	Tag string `json:"tag,omitempty"`
-	// Base is what the binaries run on. Empty: scratch (static binaries).
+	// Base is what the binaries run on. Empty: scratch for static
+	// binaries, and Debian's libc6 for dynamically linked ones.
 	Base *ImageBase `json:"base,omitempty"`
 	// Entrypoint defaults to the component's binary when it has one.
 	Entrypoint []string `json:"entrypoint,omitempty"`
@@ -190,8 +201,15 @@ type Image struct {
 	User string `json:"user,omitempty"`
 }
 
-// ImageBase builds a distroless-style base layer.
+// ImageBase is what an image's binaries run on: an existing image, a
+// distroless-style layer made from Debian packages, or both (the Debian
+// layer goes over the image). Empty: scratch.
 type ImageBase struct {
+	// Image is a base image for every architecture: a registry reference
+	// (HOST/REPO:TAG or @sha256:DIGEST) or a path starting with /, ./ or
+	// ../ (relative to the spec file) to an OCI layout, an OCI archive or
+	// a docker save tarball. An index must hold each architecture.
+	Image string `json:"image,omitempty"`
 	// Debian packages whose files make the base, downloaded for each
 	// architecture with apt-get download (never installed), e.g. [libc6]
 	// for dynamically linked binaries.

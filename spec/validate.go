@@ -184,10 +184,20 @@ func (v *validator) source(p string, s Source) {
 		if strings.TrimPrefix(s.URL, "file://") == "" {
 			v.errorf(p+".url", "file:// needs a path")
 		}
+	case strings.HasPrefix(s.URL, "oci://"):
+		if strings.TrimPrefix(s.URL, "oci://") == "" {
+			v.errorf(p+".url", "oci:// needs an image reference or path")
+		}
+		if !strings.HasPrefix(s.Path, "/") {
+			v.errorf(p+".path", "is required for oci:// sources: the absolute path of the binary inside the image")
+		}
 	case strings.HasPrefix(s.URL, "http://"):
 		v.errorf(p+".url", "plain http:// is not allowed: use https:// with a sha256")
 	default:
-		v.errorf(p+".url", "%q must start with file:// or https://", s.URL)
+		v.errorf(p+".url", "%q must start with file://, https:// or oci://", s.URL)
+	}
+	if s.Path != "" && !strings.HasPrefix(s.URL, "oci://") {
+		v.errorf(p+".path", "is only for oci:// sources")
 	}
 	if s.SHA256 != "" && !sha256Re.MatchString(s.SHA256) {
 		v.errorf(p+".sha256", "must be 64 lower-case hex digits")

@@ -34,6 +34,9 @@ func (v *validator) releaseImages(r *Release) {
 			v.errorf(p+".tag", "%q is not a valid tag", im.Tag)
 		}
 		if im.Base != nil {
+			if im.Base.Image != "" && strings.TrimPrefix(im.Base.Image, "oci://") == "" {
+				v.errorf(p+".base.image", "needs an image reference or path")
+			}
 			for j, d := range im.Base.Debian {
 				if !packageName.MatchString(d) || strings.Contains(d, ":") {
 					v.errorf(fmt.Sprintf("%s.base.debian[%d]", p, j), "%q is not a Debian package name (the architecture is added per image)", d)

@@ -127,6 +127,9 @@ func (t *timeline) Stage(name string, n int) progress.Stage {
 }
 func (t *timeline) Wait() {}
 
+// Transfer reports nothing: the packages build counts steps, not bytes.
+func (t *timeline) Transfer(string) progress.Transfer { return progress.Discard().Transfer("") }
+
 func (t *timeline) print(format string, args ...any) {
 	t.mu.Lock()
 	defer t.mu.Unlock()

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/slipway-dev/slipway/images"
+	"github.com/slipway-dev/slipway/internal/progress"
 	"github.com/slipway-dev/slipway/internal/staging"
 	"github.com/slipway-dev/slipway/sources"
 )
@@ -29,8 +30,8 @@ func (f *imageFlags) build(cmd *cobra.Command) ([]images.Built, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(r.Spec.Images) == 0 {
-		return nil, &usageError{fmt.Errorf("%s declares no spec.images", f.file)}
+	if len(r.Images()) == 0 {
+		return nil, &usageError{fmt.Errorf("%s declares no images (spec.images, or a control-plane component)", f.file)}
 	}
 	epoch, err := sourceDateEpoch(cmd.ErrOrStderr())
 	if err != nil {
@@ -46,7 +47,12 @@ func (f *imageFlags) build(cmd *cobra.Command) ([]images.Built, error) {
 }
 
 func (f *imageFlags) report(cmd *cobra.Command, built []images.Built, where string) error {
-	if f.asJSON {
+	return reportBuilt(cmd, built, where, f.asJSON)
+}
+
+// reportBuilt prints the images' summary table, or JSON.
+func reportBuilt(cmd *cobra.Command, built []images.Built, where string, asJSON bool) error {
+	if asJSON {
 		return writeJSON(cmd.OutOrStdout(), struct {
 			Images []images.Built `json:"images"`
 		}{built})
@@ -75,19 +81,24 @@ installed) or over nothing, one image per architecture of the release in
 one OCI index. Layers are deterministic (sorted entries, times from
 SOURCE_DATE_EPOCH, numeric owners): the same inputs give the same digest.`,
 	}
-	cmd.AddCommand(newImagesBuildCommand(), newImagesPushCommand())
+	cmd.AddCommand(newImagesBuildCommand(), newImagesPushCommand(), newImagesInspectCommand(), newImagesOSCommand())
 	return cmd
 }
 
 func newImagesBuildCommand() *cobra.Command {
 	var f imageFlags
-	var output string
+	var output, format string
 	cmd := &cobra.Command{
-		Use:     "build",
-		Short:   "Write each image index as an OCI layout in DIR/NAME",
-		Example: `  slipway images build -f release.yaml -o out/images`,
-		Args:    argsUsage(cobra.NoArgs),
+		Use:   "build",
+		Short: "Write each image index as an OCI layout in DIR/NAME (or an archive DIR/NAME.tar)",
+		Example: `  slipway images build -f release.yaml -o out/images
+  slipway images build -f release.yaml -o out/images --format archive
+  skopeo inspect --raw oci:out/images/etcd`,
+		Args: argsUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if format != images.FormatLayout && format != images.FormatArchive {
+				return &usageError{fmt.Errorf("--format %q: want layout or archive", format)}
+			}
 			built, err := f.build(cmd)
 			if err != nil {
 				return err
@@ -97,7 +108,7 @@ func newImagesBuildCommand() *cobra.Command {
 				return err
 			}
 			defer stage.Abort()
-			if err := images.WriteLayouts(cmd.Context(), stage.Path, built); err != nil {
+			if err := images.Write(cmd.Context(), stage.Path, built, format); err != nil {
 				return err
 			}
 			if err := stage.Commit(); err != nil {
@@ -108,6 +119,7 @@ func newImagesBuildCommand() *cobra.Command {
 	}
 	f.register(cmd)
 	cmd.Flags().StringVarP(&output, "output", "o", "out/images", "output directory")
+	cmd.Flags().StringVar(&format, "format", images.FormatLayout, "layout: an OCI image layout directory DIR/NAME; archive: an OCI layout archive DIR/NAME.tar (skopeo's oci-archive:)")
 	return cmd
 }
 
@@ -134,7 +146,10 @@ uploaded again.`,
 			if err != nil {
 				return err
 			}
-			if err := images.Push(cmd.Context(), registry, built, insecure); err != nil {
+			rep := progress.New(cmd.ErrOrStderr())
+			err = images.Push(cmd.Context(), registry, built, images.PushOptions{Insecure: insecure, Progress: rep})
+			rep.Wait()
+			if err != nil {
 				return err
 			}
 			return f.report(cmd, built, registry)

@@ -77,6 +77,16 @@ func Push(ctx context.Context, ref string, idx v1.ImageIndex, opts ...Option) (P
 	if err != nil {
 		return PushResult{}, err
 	}
+	if o.progress != nil {
+		// go-containerregistry closes the channel once it has it; close it
+		// here when returning before that.
+		ch := o.progress
+		defer func() {
+			if o.progress != nil {
+				close(ch)
+			}
+		}()
+	}
 	var nopts []name.Option
 	if o.insecure {
 		nopts = append(nopts, name.Insecure)
@@ -92,7 +102,9 @@ func Push(ctx context.Context, ref string, idx v1.ImageIndex, opts ...Option) (P
 	if d, ok := r.(name.Digest); ok && d.DigestStr() != digest.String() {
 		return PushResult{}, fmt.Errorf("pushing %s: index digest is %s", ref, digest)
 	}
-	if err := remote.WriteIndex(r, idx, o.remoteOptions(ctx, o.progress)...); err != nil {
+	progress := o.progress
+	o.progress = nil
+	if err := remote.WriteIndex(r, idx, o.remoteOptions(ctx, progress)...); err != nil {
 		return PushResult{}, fmt.Errorf("pushing %s: %w", ref, describeRemoteError(r.Context().RegistryStr(), o, err))
 	}
 	ropts := o.remoteOptions(ctx, nil)

@@ -18,6 +18,8 @@ import (
 type Reporter interface {
 	// Stage starts a stage of n steps, e.g. "building packages".
 	Stage(name string, n int) Stage
+	// Transfer starts a byte-counted stage, e.g. "pushing etcd".
+	Transfer(name string) Transfer
 	// Wait flushes the display; call it before printing a summary.
 	Wait()
 }
