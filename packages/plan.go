@@ -103,7 +103,7 @@ func fetchComponent(ctx context.Context, r *spec.Release, o *options, name, arch
 	if comp == nil {
 		return nil, fmt.Errorf("component %q is not declared", name)
 	}
-	bins, err := o.fetcher.Fetch(ctx, filepath.Dir(r.File()), comp.Sources[arch])
+	bins, err := o.fetcher.Fetch(ctx, filepath.Dir(r.File()), arch, comp.Sources[arch])
 	if err != nil {
 		return nil, fmt.Errorf("fetching %s for %s: %w", name, arch, err)
 	}
