@@ -2,6 +2,8 @@
 # build-kube.sh OUTDIR ARCH: real Kubernetes node binaries built from source
 # through the Go module proxy (dl.k8s.io and GitHub are not reachable here):
 #   kubelet, kubeadm  k8s.io/kubernetes v1.33.0    -> OUTDIR/ARCH/bin/
+#   kube-apiserver, kube-controller-manager, kube-scheduler (amd64 only
+#   unless KUBE_CONTROL_PLANE_ARCHES="amd64 arm64")   -> OUTDIR/ARCH/bin/
 #   crictl            sigs.k8s.io/cri-tools v1.33.0 -> OUTDIR/ARCH/bin/
 #                     (when the proxy serves it: the one used here refuses
 #                     sigs.k8s.io/cri-tools, so crictl is reported missing
@@ -43,31 +45,55 @@ copysrc() {
 	rm -rf "$2"; cp -r "$src" "$2"; chmod -R u+w "$2"
 }
 
-kube() {
-	key="$KUBE_VERSION $arch $build_epoch"
-	done_ kube "$key" && [ -x "$out/$arch/bin/kubelet" ] && [ -x "$out/$arch/bin/kubeadm" ] && return 0
-	echo "building kubelet, kubeadm $KUBE_VERSION for $arch"
-	w=$work/kubernetes; rm -rf "$w"; mkdir -p "$w"
-	kgomod=$(cd "$work" && go mod download -json "k8s.io/kubernetes@$KUBE_VERSION" | sed -n 's/^\t"GoMod": "\(.*\)",$/\1/p')
+# kubemod: the build module for k8s.io/kubernetes in $w; sets $ld.
+kubemod() {
+	w=$work/kubernetes
+	if [ ! -f "$w/go.mod" ]; then
+		rm -rf "$w"; mkdir -p "$w"
+		kgomod=$(cd "$work" && go mod download -json "k8s.io/kubernetes@$KUBE_VERSION" | sed -n 's/^\t"GoMod": "\(.*\)",$/\1/p')
+		{
+			echo "module slipway.local/kubebuild"
+			echo "go 1.24"
+			echo "require k8s.io/kubernetes $KUBE_VERSION"
+			sed -n 's|^[[:space:]]*\(k8s.io/[^ ]*\) => ./staging/.*|replace \1 => \1 '"$STAGING_VERSION"'|p' "$kgomod"
+		} >"$w/go.mod.tmp"
+		grep -q '^replace k8s.io/api ' "$w/go.mod.tmp" || { echo "no staging replaces found in $kgomod" >&2; exit 1; }
+		mv "$w/go.mod.tmp" "$w/go.mod"
+	fi
 	commit=$(modhash "k8s.io/kubernetes@$KUBE_VERSION")
-	{
-		echo "module slipway.local/kubebuild"
-		echo "go 1.24"
-		echo "require k8s.io/kubernetes $KUBE_VERSION"
-		sed -n 's|^[[:space:]]*\(k8s.io/[^ ]*\) => ./staging/.*|replace \1 => \1 '"$STAGING_VERSION"'|p' "$kgomod"
-	} >"$w/go.mod"
-	grep -q '^replace k8s.io/api ' "$w/go.mod" || { echo "no staging replaces found in $kgomod" >&2; exit 1; }
 	minor=${KUBE_VERSION#v1.}; minor=${minor%%.*}
 	ld="-s -w -buildid="
 	for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
 		ld="$ld -X $p.gitVersion=$KUBE_VERSION -X $p.gitCommit=$commit -X $p.gitTreeState=clean"
 		ld="$ld -X $p.buildDate=$builddate -X $p.gitMajor=1 -X $p.gitMinor=$minor"
 	done
+}
+
+# kubebuild STAMP NAME...: build k8s.io/kubernetes/cmd/NAME... into bin/.
+kubebuild() {
+	stampname=$1; shift
+	key="$KUBE_VERSION $arch $build_epoch"
+	missing=
+	for n in "$@"; do [ -x "$out/$arch/bin/$n" ] || missing=1; done
+	done_ "$stampname" "$key" && [ -z "$missing" ] && return 0
+	echo "building $* $KUBE_VERSION for $arch"
+	kubemod
 	tmp=$out/$arch/bin.tmp; rm -rf "$tmp"; mkdir -p "$tmp"
-	(cd "$w" && go build -ldflags "$ld" -o "$tmp/" k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kubeadm)
+	pkgs=; for n in "$@"; do pkgs="$pkgs k8s.io/kubernetes/cmd/$n"; done
+	(cd "$w" && go build -ldflags "$ld" -o "$tmp/" $pkgs)
 	mkdir -p "$out/$arch/bin"
-	mv "$tmp/kubelet" "$tmp/kubeadm" "$out/$arch/bin/"; rmdir "$tmp"
-	stamp kube "$key"
+	for n in "$@"; do mv "$tmp/$n" "$out/$arch/bin/"; done
+	rmdir "$tmp"
+	stamp "$stampname" "$key"
+}
+
+kube() { kubebuild kube kubelet kubeadm; }
+
+# The control plane (static, scratch-based images): amd64 only unless
+# KUBE_CONTROL_PLANE_ARCHES says otherwise, to keep cold test runs short.
+controlplane() {
+	case " ${KUBE_CONTROL_PLANE_ARCHES:-amd64} " in *" $arch "*) ;; *) return 0 ;; esac
+	kubebuild controlplane kube-apiserver kube-controller-manager kube-scheduler
 }
 
 crictl() {
@@ -101,6 +127,7 @@ cni() {
 }
 
 kube
+controlplane
 crictl
 cni
 echo "built in $out/$arch: $(ls "$out/$arch/bin" | tr '\n' ' ')+ $(ls "$out/$arch/cni" | wc -l) CNI plugins"
