@@ -12,6 +12,9 @@
 #   3. PKI + Ignition generation for 3 control-plane + 100 worker nodes,
 #      RSA-2048 and ECDSA-P256, vs openssl commands in a shell loop
 #      (bench/pki.sh; its rows and notes are added to the table).
+#   4. pushing the example's image index to Debian's docker-registry on
+#      127.0.0.1, cold and warm, vs skopeo copy from the same OCI layout
+#      (bench/images.sh).
 #
 # Both sides are measured in the same run, alternating, BENCH_RUNS times
 # (default 3), each measurement after waiting for a quiet machine; the
@@ -153,6 +156,10 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 log "running bench/pki.sh"
 BENCH_DIR=$bench bench/pki.sh >/dev/null || die "bench/pki.sh failed"
 
+# --- pushing the example's image index vs skopeo (bench/images.sh) ----------
+log "running bench/images.sh"
+BENCH_DIR=$bench BENCH_RUNS=$runs bench/images.sh >/dev/null || die "bench/images.sh failed"
+
 # quiet NAME: NAME's measurements during which others used < 0.25 CPUs,
 # or all of them when none was quiet.
 quiet() {
@@ -193,6 +200,7 @@ table=$(
 	printf '| cold build, CPU time (user+sys; for reference) | %.2f s | nfpm, as in row 1 | %.2f s | %.3f | — |\n' \
 		"$cold_cpu" "$peer_cpu" "$r3"
 	cat "$bench/pki-rows.md"
+	cat "$bench/images-rows.md"
 )
 cpus=$(nproc)
 notes=$(

@@ -73,6 +73,11 @@ type Options struct {
 	Debs DebFetcher
 }
 
+// layerCache keeps built layers in the fetcher's cache directory.
+func (o Options) layerCache() oci.Option {
+	return oci.WithLayerCache(filepath.Join(o.Fetcher.CacheDir, "layers"))
+}
+
 // Build makes every image of the release for every architecture.
 func Build(ctx context.Context, r *spec.Release, o Options) ([]Built, error) {
 	if o.Epoch.IsZero() || o.Fetcher == nil || o.Debs == nil {
@@ -130,7 +135,7 @@ func buildImage(ctx context.Context, r *spec.Release, im spec.Image, comp *spec.
 	for _, bin := range bins {
 		files = append(files, oci.File{Path: "/usr/local/bin/" + bin.Name, Source: bin.Path, Mode: 0o755})
 	}
-	l, err := oci.LayerFromFiles(files, epoch)
+	l, err := oci.LayerFromFiles(files, epoch, o.layerCache())
 	if err != nil {
 		return nil, err
 	}
@@ -228,7 +233,7 @@ func debianBase(ctx context.Context, pkgs []string, arch string, o Options) (v1.
 			return nil, err
 		}
 	}
-	return oci.LayerFromDir(dir, oci.WithEpoch(o.Epoch))
+	return oci.LayerFromDir(dir, oci.WithEpoch(o.Epoch), o.layerCache())
 }
 
 // Output formats of Write.

@@ -125,7 +125,7 @@ func newImagesBuildCommand() *cobra.Command {
 
 func newImagesPushCommand() *cobra.Command {
 	var f imageFlags
-	var registry string
+	var registry, from string
 	var insecure bool
 	cmd := &cobra.Command{
 		Use:   "push",
@@ -135,14 +135,27 @@ HOST[:PORT]/PREFIX as PREFIX/NAME:TAG. Credentials come from the Docker
 config (~/.docker/config.json) and credential helpers, as crane uses them.
 Plain HTTP is used only for registries on loopback (127.0.0.1, localhost)
 unless --insecure is given. Blobs the registry already has are not
-uploaded again.`,
-		Example: `  slipway images push -f release.yaml --registry 127.0.0.1:5000/k8s`,
+uploaded again, and an index the registry already holds under its tag
+costs one request.
+
+With --from DIR, push pushes the layouts an earlier `+"`images build -o DIR`"+`
+wrote (DIR/NAME, tagged with their ref name) instead of building: the
+bytes that were built and checked are the bytes published.`,
+		Example: `  slipway images push -f release.yaml --registry 127.0.0.1:5000/k8s
+  slipway images build -f release.yaml -o out/images
+  slipway images push --from out/images --registry registry.example.com/k8s`,
 		Args:    argsUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if registry == "" {
 				return &usageError{fmt.Errorf("--registry is required")}
 			}
-			built, err := f.build(cmd)
+			var built []images.Built
+			var err error
+			if from != "" {
+				built, err = images.ReadLayouts(from)
+			} else {
+				built, err = f.build(cmd)
+			}
 			if err != nil {
 				return err
 			}
@@ -157,6 +170,7 @@ uploaded again.`,
 	}
 	f.register(cmd)
 	cmd.Flags().StringVar(&registry, "registry", "", "HOST[:PORT]/PREFIX to push to")
+	cmd.Flags().StringVar(&from, "from", "", "push the OCI layouts in this directory (written by images build) instead of building")
 	cmd.Flags().BoolVar(&insecure, "insecure", false, "allow plain HTTP to a registry that is not on loopback")
 	return cmd
 }

@@ -61,6 +61,15 @@ func LayerFromFiles(files []File, opts ...Option) (v1.Layer, error) {
 	if err != nil {
 		return nil, err
 	}
+	key := ""
+	if o.layerCache != "" {
+		if key, err = layerKey(entries, o); err != nil {
+			return nil, err
+		}
+		if l := cachedLayer(o.layerCache, key); l != nil {
+			return l, nil
+		}
+	}
 	var raw bytes.Buffer
 	tw := tar.NewWriter(&raw)
 	for _, f := range entries {
@@ -71,7 +80,14 @@ func LayerFromFiles(files []File, opts ...Option) (v1.Layer, error) {
 	if err := tw.Close(); err != nil {
 		return nil, fmt.Errorf("closing tar: %w", err)
 	}
-	return newLayer(raw.Bytes())
+	l, err := newLayer(raw.Bytes())
+	if err != nil || key == "" {
+		return l, err
+	}
+	if err := storeLayer(o.layerCache, key, l); err != nil {
+		return nil, fmt.Errorf("caching layer: %w", err)
+	}
+	return l, nil
 }
 
 // planEntries validates files, adds missing parents and sorts by path.

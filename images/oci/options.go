@@ -14,13 +14,14 @@ import (
 type Option func(*options) error
 
 type options struct {
-	epoch    time.Time
-	insecure bool
-	tags     []string
-	refName  string
-	keychain authn.Keychain
-	retries  int
-	progress chan<- v1.Update
+	epoch      time.Time
+	insecure   bool
+	tags       []string
+	refName    string
+	keychain   authn.Keychain
+	retries    int
+	layerCache string
+	progress   chan<- v1.Update
 }
 
 // defaultEpoch is used when no WithEpoch option is given: the Unix epoch.

@@ -1,0 +1,78 @@
+package disk
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/slipway-dev/slipway/internal/progress"
+)
+
+// Option configures Build and BuildSlot.
+type Option func(*options) error
+
+type options struct {
+	workDir    string
+	processors int
+	slotImage  string
+	progress   progress.Reporter
+}
+
+func newOptions(opts []Option) (*options, error) {
+	o := &options{progress: progress.Discard()}
+	for _, opt := range opts {
+		if err := opt(o); err != nil {
+			return nil, err
+		}
+	}
+	return o, nil
+}
+
+// WithWorkDir sets where Build makes the slot filesystem before copying it
+// into the image. It defaults to the image's directory, so no second
+// filesystem needs room for it.
+func WithWorkDir(dir string) Option {
+	return func(o *options) error {
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			return fmt.Errorf("setting work directory: %s is not a directory", dir)
+		}
+		o.workDir = dir
+		return nil
+	}
+}
+
+// WithProcessors limits mksquashfs to n threads (-processors); by default
+// it uses every CPU.
+func WithProcessors(n int) Option {
+	return func(o *options) error {
+		if n < 1 {
+			return fmt.Errorf("setting processors: %d is not a positive number", n)
+		}
+		o.processors = n
+		return nil
+	}
+}
+
+// WithSlotImage makes Build put an already built slot filesystem (from
+// BuildSlot, e.g. out of the cache the payload shares) in slot a instead
+// of building one from Input.Rootfs; Input.SlotFS must name its type.
+func WithSlotImage(path string) Option {
+	return func(o *options) error {
+		if st, err := os.Stat(path); err != nil || !st.Mode().IsRegular() {
+			return fmt.Errorf("setting slot image: %s is not a regular file", path)
+		}
+		o.slotImage = path
+		return nil
+	}
+}
+
+// WithProgress reports Build's steps (partition table, ESP, STATE, slot
+// filesystem, copy into the slot) to r. By default nothing is reported.
+func WithProgress(r progress.Reporter) Option {
+	return func(o *options) error {
+		if r == nil {
+			return fmt.Errorf("setting progress: nil reporter")
+		}
+		o.progress = r
+		return nil
+	}
+}

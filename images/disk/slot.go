@@ -1,0 +1,72 @@
+package disk
+
+import (
+	"fmt"
+	"strings"
+)
+
+// The two root slots.
+const (
+	SlotA = "a"
+	SlotB = "b"
+)
+
+// DefaultTries is the boot counter an upgrade writes on a new entry
+// (<id>+3.conf): three boots to get blessed before systemd-boot falls back.
+const DefaultTries = 3
+
+// DefaultCmdline is the kernel command line after slipway.slot=: a console
+// on the screen and on the first serial port.
+const DefaultCmdline = "console=tty0 console=ttyS0,115200n8"
+
+// slotParam is the kernel parameter naming the slot to mount as root.
+const slotParam = "slipway.slot="
+
+// EntryID is a slot's entry ID: slipway-<slot>.
+func EntryID(slot string) string { return "slipway-" + slot }
+
+// SlotLabel is a slot's PARTLABEL: slipway-<slot>.
+func SlotLabel(slot string) string { return "slipway-" + slot }
+
+// KernelPath is where a slot's kernel lives on the ESP: slipway/<slot>/vmlinuz.
+func KernelPath(slot string) string { return "slipway/" + slot + "/vmlinuz" }
+
+// InitrdPath is where a slot's initramfs lives on the ESP: slipway/<slot>/initrd.
+func InitrdPath(slot string) string { return "slipway/" + slot + "/initrd" }
+
+// OtherSlot returns the slot that is not slot.
+func OtherSlot(slot string) (string, error) {
+	switch slot {
+	case SlotA:
+		return SlotB, nil
+	case SlotB:
+		return SlotA, nil
+	}
+	return "", fmt.Errorf("unknown slot %q: slots are %q and %q", slot, SlotA, SlotB)
+}
+
+// SlotEntry is the blessed entry booting slot with the given version and
+// kernel command line (DefaultCmdline when empty):
+//
+//	title slipway <version> (slot <slot>)
+//	version <version>
+//	sort-key slipway
+//	linux /slipway/<slot>/vmlinuz
+//	initrd /slipway/<slot>/initrd
+//	options slipway.slot=<slot> <cmdline>
+//
+// An upgrade sets Tries to &Tries{Left: DefaultTries} before writing it.
+func SlotEntry(slot, version, cmdline string) Entry {
+	if cmdline = strings.TrimSpace(cmdline); cmdline == "" {
+		cmdline = DefaultCmdline
+	}
+	return Entry{
+		ID:      EntryID(slot),
+		Title:   fmt.Sprintf("slipway %s (slot %s)", version, slot),
+		Version: version,
+		SortKey: "slipway",
+		Linux:   "/" + KernelPath(slot),
+		Initrd:  "/" + InitrdPath(slot),
+		Options: slotParam + slot + " " + cmdline,
+	}
+}

@@ -1,0 +1,119 @@
+package disk
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+)
+
+// SlotSource is the tree BuildSlot makes a slot filesystem of.
+type SlotSource struct {
+	// Rootfs is the tree; owners, modes and xattrs are kept.
+	Rootfs string
+	// FS is FSSquashfs (default) or FSErofs.
+	FS string
+	// Version and Epoch seed the erofs UUID; Epoch also fixes times.
+	Version string
+	Epoch   time.Time
+}
+
+// SlotImage is a built slot filesystem.
+type SlotImage struct {
+	Path   string `json:"-"`
+	FS     string `json:"fs"`
+	Size   int64  `json:"size"`
+	Digest string `json:"digest"`
+}
+
+// BuildSlot makes the slot filesystem of src.Rootfs at dst (temp file
+// beside it, renamed into place) and returns its size and sha256 digest.
+// squashfs: mksquashfs -comp zstd -noappend, sorted by mksquashfs itself,
+// with SOURCE_DATE_EPOCH=Epoch, which fixes the creation time and clamps
+// newer file times to it (older ones are kept as in the tree). erofs:
+// mkfs.erofs -zlz4hc -T Epoch (every time is the epoch) -U with a UUID
+// from the version and epoch. Options: WithProcessors.
+func BuildSlot(ctx context.Context, dst string, src SlotSource, opts ...Option) (*SlotImage, error) {
+	o, err := newOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	if src.FS == "" {
+		src.FS = FSSquashfs
+	}
+	tmp, err := tempPath(filepath.Dir(dst), "."+filepath.Base(dst)+".tmp-*")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(tmp)
+	if err := makeSlotFS(ctx, tmp, src, o); err != nil {
+		return nil, err
+	}
+	img, err := describeSlot(tmp, src.FS)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		return nil, fmt.Errorf("renaming slot filesystem into place: %w", err)
+	}
+	img.Path = dst
+	return img, nil
+}
+
+// makeSlotFS writes the slot filesystem to out, which must not exist.
+func makeSlotFS(ctx context.Context, out string, src SlotSource, o *options) error {
+	epoch := strconv.FormatInt(src.Epoch.Unix(), 10)
+	var err error
+	switch src.FS {
+	case FSSquashfs:
+		args := []string{src.Rootfs, out, "-noappend", "-comp", "zstd", "-quiet", "-no-progress"}
+		if o.processors > 0 {
+			args = append(args, "-processors", strconv.Itoa(o.processors))
+		}
+		err = run(ctx, []string{"SOURCE_DATE_EPOCH=" + epoch}, "mksquashfs", args...)
+	case FSErofs:
+		uuid := seed{src.Version, src.Epoch}.uuid("erofs rootfs")
+		err = run(ctx, nil, "mkfs.erofs", "-zlz4hc", "-T"+epoch, "-U"+uuid, "--quiet", out, src.Rootfs)
+	default:
+		return fmt.Errorf("building slot filesystem: unknown type %q", src.FS)
+	}
+	if err != nil {
+		return fmt.Errorf("building %s of %s: %w", src.FS, src.Rootfs, err)
+	}
+	return nil
+}
+
+// describeSlot checks that path holds a filesystem of type fs and returns
+// its size and digest.
+func describeSlot(path, fs string) (*SlotImage, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	got := probeFS(f, 0)
+	if got.Type != fs {
+		return nil, fmt.Errorf("slot filesystem %s: found %q, expected %s", path, got.Type, fs)
+	}
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return nil, fmt.Errorf("hashing slot filesystem: %w", err)
+	}
+	return &SlotImage{Path: path, FS: fs, Size: n, Digest: "sha256:" + hex.EncodeToString(h.Sum(nil))}, nil
+}
+
+// tempPath creates an empty file with a unique name in dir for a tool to
+// overwrite; the caller removes it.
+func tempPath(dir, pattern string) (string, error) {
+	f, err := os.CreateTemp(dir, pattern)
+	if err != nil {
+		return "", fmt.Errorf("creating temporary file: %w", err)
+	}
+	return f.Name(), f.Close()
+}

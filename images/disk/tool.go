@@ -1,0 +1,46 @@
+package disk
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+)
+
+// toolPackages names the Debian package of each external tool, for errors.
+var toolPackages = map[string]string{
+	"mksquashfs": "squashfs-tools",
+	"mkfs.erofs": "erofs-utils",
+	"mkfs.ext4":  "e2fsprogs",
+	"qemu-img":   "qemu-utils",
+}
+
+// run runs a tool with extra environment variables and returns its error
+// with the tail of its output.
+func run(ctx context.Context, env []string, name string, args ...string) error {
+	if _, err := exec.LookPath(name); err != nil {
+		return fmt.Errorf("%s not found in PATH (Debian package %s): %w", name, toolPackages[name], err)
+	}
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = append(os.Environ(), env...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("running %s: %w: %s", name, err, tail(out.String(), 1024))
+	}
+	return nil
+}
+
+// tail keeps the last n bytes of s, trimmed.
+func tail(s string, n int) string {
+	s = strings.TrimSpace(s)
+	if len(s) > n {
+		s = "..." + s[len(s)-n:]
+	}
+	return s
+}
