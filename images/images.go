@@ -71,6 +71,13 @@ type Options struct {
 	Fetcher *sources.Fetcher
 	// Debs fetches Debian packages for bases.
 	Debs DebFetcher
+	// Revision is written as org.opencontainers.image.revision when set
+	// (the CLI passes the spec's git commit).
+	Revision string
+	// Progress shows one step per image and architecture; nil shows nothing.
+	Progress progress.Reporter
+
+	step func(string)
 }
 
 // layerCache keeps built layers in the fetcher's cache directory.
@@ -83,10 +90,17 @@ func Build(ctx context.Context, r *spec.Release, o Options) ([]Built, error) {
 	if o.Epoch.IsZero() || o.Fetcher == nil || o.Debs == nil {
 		return nil, errors.New("building images: epoch, fetcher and Debian fetcher are required")
 	}
+	if o.Progress == nil {
+		o.Progress = progress.Discard()
+	}
+	ims := r.Images()
+	stage := o.Progress.Stage("building images", len(ims)*len(r.Spec.Architectures))
+	o.step = stage.Step
 	var out []Built
-	for _, im := range r.Images() {
+	for _, im := range ims {
 		b, err := buildIndex(ctx, r, im, o)
 		if err != nil {
+			stage.Abort()
 			return nil, fmt.Errorf("building image %s: %w", im.Name, err)
 		}
 		out = append(out, b)
@@ -108,6 +122,7 @@ func buildIndex(ctx context.Context, r *spec.Release, im spec.Image, o Options) 
 		}
 		imgs = append(imgs, img)
 		b.Platforms = append(b.Platforms, "linux/"+arch)
+		o.step(im.Name + " linux/" + arch)
 	}
 	idx, err := oci.Index(imgs)
 	if err != nil {
@@ -143,17 +158,21 @@ func buildImage(ctx context.Context, r *spec.Release, im spec.Image, comp *spec.
 	if len(entry) == 0 && len(bins) == 1 {
 		entry = []string{"/usr/local/bin/" + bins[0].Name}
 	}
+	ann := map[string]string{
+		oci.AnnotationVersion: tag,
+		oci.AnnotationSource:  "slipway release " + r.Metadata.Name + " " + r.Spec.Version,
+	}
+	if o.Revision != "" {
+		ann[oci.AnnotationRevision] = o.Revision
+	}
 	return oci.Build(ctx, oci.ImageSpec{
-		Base:       base,
-		Layers:     append(layers, l),
-		Platform:   v1.Platform{OS: "linux", Architecture: arch},
-		Entrypoint: entry,
-		Env:        []string{"PATH=" + DefaultPath},
-		User:       im.User,
-		Annotations: map[string]string{
-			oci.AnnotationVersion: tag,
-			oci.AnnotationSource:  "slipway release " + r.Metadata.Name + " " + r.Spec.Version,
-		},
+		Base:        base,
+		Layers:      append(layers, l),
+		Platform:    v1.Platform{OS: "linux", Architecture: arch},
+		Entrypoint:  entry,
+		Env:         []string{"PATH=" + DefaultPath},
+		User:        im.User,
+		Annotations: ann,
 	}, epoch)
 }
 

@@ -2,6 +2,9 @@ package main
 
 import (
 	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -41,8 +44,11 @@ func (f *imageFlags) build(cmd *cobra.Command) ([]images.Built, error) {
 	if cache == "" {
 		cache = sources.DefaultCacheDir()
 	}
+	rep := progress.New(cmd.ErrOrStderr())
+	defer rep.Wait()
 	return images.Build(cmd.Context(), r, images.Options{
 		Epoch: epoch, Fetcher: &sources.Fetcher{CacheDir: cache}, Debs: images.AptDownload(cache),
+		Revision: gitRevision(filepath.Dir(r.File())), Progress: rep,
 	})
 }
 
@@ -173,4 +179,14 @@ bytes that were built and checked are the bytes published.`,
 	cmd.Flags().StringVar(&from, "from", "", "push the OCI layouts in this directory (written by images build) instead of building")
 	cmd.Flags().BoolVar(&insecure, "insecure", false, "allow plain HTTP to a registry that is not on loopback")
 	return cmd
+}
+
+// gitRevision is the commit of the git work tree holding dir, or "" when
+// there is none (the annotation is then left out).
+func gitRevision(dir string) string {
+	out, err := exec.Command("git", "-C", dir, "rev-parse", "--verify", "-q", "HEAD").Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
 }
