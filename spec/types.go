@@ -59,6 +59,9 @@ type ReleaseSpec struct {
 	// Signing names the OpenPGP key that signs packages and repositories.
 	// Unset: nothing is signed.
 	Signing *Signing `json:"signing,omitempty"`
+	// OS is the node OS that disk images (and update payloads) are made
+	// of. Unset: a Debian bookworm node OS with the release's packages.
+	OS *OS `json:"os,omitempty"`
 }
 
 // Component is a versioned set of binaries with one source per architecture.
@@ -230,4 +233,60 @@ type Signing struct {
 	// rejects extra members in a deb (misplaced-extra-member-in-deb).
 	// Rpms are always signed individually (rpm -K).
 	Debsig bool `json:"debsig,omitempty"`
+}
+
+// OS describes the node OS image: its root filesystem and its disk.
+type OS struct {
+	// Version is the OS version written into /usr/lib/os-release
+	// (IMAGE_VERSION) and the boot entries. Defaults to spec.version.
+	Version string `json:"version,omitempty"`
+	// Rootfs is where the root filesystem comes from. Exactly one source;
+	// default: debian with its defaults.
+	Rootfs Rootfs `json:"rootfs,omitempty"`
+	// Disk shapes the disk image.
+	Disk Disk `json:"disk,omitempty"`
+}
+
+// Rootfs is one source of a root filesystem.
+type Rootfs struct {
+	// Debian builds the tree with mmdebstrap from Debian packages, then
+	// installs the release's own deb packages on top.
+	Debian *DebianRootfs `json:"debian,omitempty"`
+	// Image is an OS image (slipway images os pack): a registry reference
+	// or a path starting with /, ./ or ../ to an OCI layout or archive.
+	Image string `json:"image,omitempty"`
+	// Tarball is a .tar or .tar.gz of a root filesystem, relative to the
+	// spec file.
+	Tarball string `json:"tarball,omitempty"`
+	// Directory is a root filesystem tree, relative to the spec file.
+	Directory string `json:"directory,omitempty"`
+}
+
+// DebianRootfs is a root filesystem made of Debian packages.
+type DebianRootfs struct {
+	// Suite defaults to bookworm.
+	Suite string `json:"suite,omitempty"`
+	// Mirror defaults to the build host's Debian mirror (its apt sources).
+	Mirror string `json:"mirror,omitempty"`
+	// Packages are added to the default set (systemd, systemd-boot, the
+	// cloud kernel, containerd, runc, ignition and what a node needs).
+	Packages []string `json:"packages,omitempty"`
+}
+
+// Disk shapes the GPT disk image.
+type Disk struct {
+	// ESP is the EFI system partition's size; defaults to 512Mi.
+	ESP string `json:"esp,omitempty"`
+	// Slot is the size of each of the A and B slots; defaults to 2Gi.
+	Slot string `json:"slot,omitempty"`
+	// State is the STATE partition's size in the image; defaults to 1Gi
+	// (it grows to fill the machine's disk on first boot).
+	State string `json:"state,omitempty"`
+	// SlotFilesystem is squashfs (default, zstd) or erofs.
+	SlotFilesystem string `json:"slotFilesystem,omitempty"`
+	// Cmdline is added to the kernel command line; defaults to
+	// "console=tty0 console=ttyS0,115200n8".
+	Cmdline string `json:"cmdline,omitempty"`
+	// Formats to write: raw (sparse, default) and qcow2.
+	Formats []string `json:"formats,omitempty"`
 }

@@ -90,6 +90,7 @@ func (v *validator) release(r *Release) {
 	}
 	v.packages(r)
 	v.releaseImages(r)
+	v.nodeOS(r)
 	if s.Signing != nil {
 		v.signing(s.Signing)
 	}
