@@ -13,12 +13,14 @@ DEMO_OUT ?= out/demo
 
 all: build
 
-## build: bin/slipway and bin/slipway-node-linux-ARCH for every architecture
+## build: bin/slipway, and bin/slipway-node-linux-ARCH and
+## bin/slipway-init-linux-ARCH (static) for every architecture
 build:
 	$(GOBUILD) -o bin/slipway ./cmd/slipway
 	@for a in $(ARCHES); do \
 		echo "GOARCH=$$a go build ./cmd/slipway-node"; \
 		GOARCH=$$a $(GOBUILD) -o bin/slipway-node-linux-$$a ./cmd/slipway-node || exit 1; \
+		GOARCH=$$a $(GOBUILD) -o bin/slipway-init-linux-$$a ./cmd/slipway-init || exit 1; \
 	done
 
 ## deps: install the tools the demo and tests use (Debian packages)

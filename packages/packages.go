@@ -42,6 +42,8 @@ type Artifact struct {
 
 // NodeAgentFunc returns the path of the slipway-node binary for an
 // architecture, used when a release does not declare the component.
+// slipway-init must sit beside it, named like it with slipway-init in
+// place of slipway-node (bin/slipway-init-linux-ARCH).
 type NodeAgentFunc func(arch string) (string, error)
 
 // ErrNoNodeAgent is returned when no slipway-node binary is available.

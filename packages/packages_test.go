@@ -15,7 +15,7 @@ import (
 	"github.com/slipway-dev/slipway/spec"
 )
 
-// agents holds slipway-node built for amd64 and arm64 by TestMain: real
+// agents holds slipway-node and slipway-init built for every architecture by TestMain: real
 // ELF binaries of both architectures to package.
 var agents string
 
@@ -26,11 +26,13 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	for _, arch := range spec.Architectures {
-		cmd := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(dir, "slipway-node-linux-"+arch), "../cmd/slipway-node")
-		cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH="+arch, "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "building slipway-node for %s: %v\n%s", arch, err, out)
-			os.Exit(1)
+		for _, bin := range []string{"slipway-node", "slipway-init"} {
+			cmd := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(dir, bin+"-linux-"+arch), "../cmd/"+bin)
+			cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH="+arch, "CGO_ENABLED=0")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				fmt.Fprintf(os.Stderr, "building %s for %s: %v\n%s", bin, arch, err, out)
+				os.Exit(1)
+			}
 		}
 	}
 	agents = dir

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -98,7 +99,11 @@ func fetchComponent(ctx context.Context, r *spec.Release, o *options, name, arch
 		if err != nil {
 			return nil, err
 		}
-		return []sources.Binary{{Name: "slipway-node", Path: p}}, nil
+		init := filepath.Join(filepath.Dir(p), strings.Replace(filepath.Base(p), "slipway-node", "slipway-init", 1))
+		if _, err := os.Stat(init); err != nil || init == p {
+			return nil, fmt.Errorf("%w for %s: slipway-init is not beside %s (make build puts both there)", ErrNoNodeAgent, arch, p)
+		}
+		return []sources.Binary{{Name: "slipway-init", Path: init}, {Name: "slipway-node", Path: p}}, nil
 	}
 	if comp == nil {
 		return nil, fmt.Errorf("component %q is not declared", name)

@@ -11,9 +11,11 @@ const (
 	PackageSlipwayNode   = "slipway-node"
 )
 
-// ComponentSlipwayNode is the node agent component. When a release does not
-// declare it, the builder supplies slipway-node cross-compiled for each
-// architecture at the version of slipway itself.
+// ComponentSlipwayNode is the node agent component: the slipway-node and
+// slipway-init (the initramfs's PID 1, taken from the OS image when its
+// initramfs is built) binaries. When a release does not declare it, the
+// builder supplies both, cross-compiled for each architecture at the
+// version of slipway itself.
 const ComponentSlipwayNode = "slipway-node"
 
 const (
@@ -133,7 +135,10 @@ func builtinPackages(minor int) []Package {
 			Description: "slipway-node reports the node's OS slots and versions, applies update\npayloads to the inactive slot, runs the health gate and rolls back.",
 			Maintainer:  "slipway developers <dev@slipway.dev>",
 			Homepage:    "https://github.com/slipway-dev/slipway",
-			Files:       []File{{Dst: "/usr/bin/slipway-node", From: ComponentSlipwayNode, Mode: "0755"}},
+			Files: []File{
+				{Dst: "/usr/bin/slipway-node", From: ComponentSlipwayNode + "/slipway-node", Mode: "0755"},
+				{Dst: "/usr/lib/slipway/slipway-init", From: ComponentSlipwayNode + "/slipway-init", Mode: "0755"},
+			},
 		},
 	}
 	for i := range pkgs {

@@ -62,7 +62,7 @@ func snapshotBin(root string) (string, error) {
 	if err := os.MkdirAll(dst, 0o755); err != nil {
 		return "", err
 	}
-	for _, name := range []string{"slipway", "slipway-node-linux-amd64", "slipway-node-linux-arm64"} {
+	for _, name := range []string{"slipway", "slipway-node-linux-amd64", "slipway-node-linux-arm64", "slipway-init-linux-amd64", "slipway-init-linux-arm64"} {
 		b, err := os.ReadFile(filepath.Join(root, "bin", name))
 		if err != nil {
 			return "", fmt.Errorf("bin/%s is missing: run `make build` first (make test does): %w", name, err)
