@@ -140,3 +140,19 @@ func unit(u Unit) types.Unit {
 	}
 	return out
 }
+
+// Validate checks a config file as slipway nodes apply it: Ignition's own
+// parser and validator for spec 3.3.0 (the newest Debian's Ignition 2.14
+// reads), and no disks, RAID, filesystems or LUKS, which first boot does
+// not apply (only the fetch and files stages run).
+func Validate(b []byte) error {
+	cfg, r, err := ign33.Parse(b)
+	if err != nil {
+		return fmt.Errorf("validating Ignition config: %v: %s", err, strings.TrimSpace(r.String()))
+	}
+	st := cfg.Storage
+	if len(st.Disks)+len(st.Raid)+len(st.Filesystems)+len(st.Luks) > 0 {
+		return fmt.Errorf("validating Ignition config: storage.disks, raid, filesystems and luks are not applied on slipway nodes (only files, directories and links)")
+	}
+	return nil
+}

@@ -86,6 +86,13 @@ func osAnnotations(o OSImage) map[string]string {
 	return a
 }
 
+// UnpackRootTarball unpacks a root filesystem archive (plain or gzip)
+// into dst with rootfs.Extract's safety rules, keeping owners and
+// attributes when run as root and allowing device nodes.
+func UnpackRootTarball(ctx context.Context, path, dst string) error {
+	return unpackTarball(ctx, path, dst)
+}
+
 // unpackTarball unpacks a root filesystem archive (plain or gzip).
 func unpackTarball(ctx context.Context, path, dst string) error {
 	f, err := os.Open(path)

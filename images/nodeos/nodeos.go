@@ -1,0 +1,174 @@
+// Package nodeos builds a Release's node OS: its root filesystem (from
+// Debian packages with the release's own packages on top, an OS image, a
+// tarball or a tree), the initramfs made from it, and the bootable GPT
+// disk image with the A/B slots. Trees and slot filesystems are cached by
+// their inputs, so an unchanged OS is not rebuilt.
+package nodeos
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/slipway-dev/slipway/images/disk"
+	"github.com/slipway-dev/slipway/images/initrd"
+	"github.com/slipway-dev/slipway/internal/progress"
+	"github.com/slipway-dev/slipway/spec"
+)
+
+// Options are what building the node OS needs besides the release.
+type Options struct {
+	// CacheDir holds trees (rootfs/), slot filesystems (slots/) and
+	// Debian packages (debs/).
+	CacheDir string
+	// Epoch stamps every time (SOURCE_DATE_EPOCH).
+	Epoch time.Time
+	// Debs builds the release's own .deb packages for an architecture and
+	// returns their paths (they are installed on top of a Debian rootfs).
+	Debs func(ctx context.Context, arch string) ([]string, error)
+	// Log receives mmdebstrap's output; nil discards it.
+	Log io.Writer
+	// Progress shows the steps; nil shows nothing.
+	Progress progress.Reporter
+}
+
+func (o *Options) fill() error {
+	if o.CacheDir == "" || o.Epoch.IsZero() {
+		return errors.New("building the node OS: cache directory and epoch are required")
+	}
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	if o.Progress == nil {
+		o.Progress = progress.Discard()
+	}
+	return nil
+}
+
+// Result describes the disk images built.
+type Result struct {
+	Version string         `json:"version"`
+	Arch    string         `json:"arch"`
+	Kernel  string         `json:"kernel"`
+	Rootfs  string         `json:"rootfs"`
+	Initrd  *initrd.Result `json:"initrd"`
+	Disk    *disk.Result   `json:"disk"`
+	// Files are the images written, relative to the output directory.
+	Files []string `json:"files"`
+}
+
+// ImageName is the disk image's file name without extension.
+func ImageName(r *spec.Release, arch string) string {
+	return fmt.Sprintf("%s-%s-%s", r.Metadata.Name, r.NodeOS().Version, arch)
+}
+
+// BuildDisk builds the release's disk image for arch into dir (which must
+// exist): NAME-VERSION-ARCH.raw, and .qcow2 when the spec asks for it.
+func BuildDisk(ctx context.Context, r *spec.Release, arch, dir string, o Options) (*Result, error) {
+	if err := o.fill(); err != nil {
+		return nil, err
+	}
+	nos := r.NodeOS()
+	layout, err := diskLayout(nos.Disk)
+	if err != nil {
+		return nil, err
+	}
+	stage := o.Progress.Stage("building the disk image", 4)
+	defer stage.Abort()
+	tree, key, err := Rootfs(ctx, r, arch, o)
+	if err != nil {
+		return nil, err
+	}
+	stage.Step("root filesystem " + filepath.Base(tree))
+	k, err := initrd.FindKernel(tree)
+	if err != nil {
+		return nil, err
+	}
+	initrdPath := filepath.Join(dir, ".initrd-"+arch)
+	ires, err := writeInitrd(ctx, tree, k.Version, initrdPath, o.Epoch)
+	defer os.Remove(initrdPath)
+	if err != nil {
+		return nil, err
+	}
+	stage.Step(fmt.Sprintf("initramfs (%d modules, %d KiB)", len(ires.Modules), ires.Size>>10))
+	slot, err := cachedSlot(ctx, tree, key, nos, o)
+	if err != nil {
+		return nil, err
+	}
+	stage.Step(fmt.Sprintf("slot filesystem (%s, %d MiB)", slot.FS, slot.Size>>20))
+	name := ImageName(r, arch)
+	res := &Result{Version: nos.Version, Arch: arch, Kernel: k.Version, Rootfs: tree, Initrd: ires}
+	res.Disk, err = disk.Build(ctx, filepath.Join(dir, name+".raw"), disk.Input{
+		Rootfs: tree, Kernel: k.Path, Initrd: initrdPath,
+		Bootloader: filepath.Join(tree, "usr/lib/systemd/boot/efi/systemd-bootx64.efi"),
+		Version:    nos.Version, Cmdline: nos.Disk.Cmdline, Arch: arch, Layout: layout,
+		SlotFS: nos.Disk.SlotFilesystem, Epoch: o.Epoch,
+	}, disk.WithSlotImage(slot.Path))
+	if err != nil {
+		return nil, err
+	}
+	res.Files = append(res.Files, name+".raw")
+	if err := writeFormats(ctx, dir, name, nos.Disk.Formats, res); err != nil {
+		return nil, err
+	}
+	stage.Step("disk image " + name)
+	return res, nil
+}
+
+func writeFormats(ctx context.Context, dir, name string, formats []string, res *Result) error {
+	for _, f := range formats {
+		if f != "qcow2" {
+			continue
+		}
+		if err := disk.ConvertQcow2(ctx, filepath.Join(dir, name+".raw"), filepath.Join(dir, name+".qcow2")); err != nil {
+			return err
+		}
+		res.Files = append(res.Files, name+".qcow2")
+	}
+	return nil
+}
+
+func diskLayout(d spec.Disk) (disk.Layout, error) {
+	var l disk.Layout
+	for _, f := range []struct {
+		dst *int64
+		val string
+	}{{&l.ESP, d.ESP}, {&l.Slot, d.Slot}, {&l.State, d.State}} {
+		n, err := spec.ParseSize(f.val)
+		if err != nil {
+			return l, err
+		}
+		*f.dst = n
+	}
+	return l, nil
+}
+
+// writeInitrd builds the initramfs of tree into path.
+func writeInitrd(ctx context.Context, tree, kver, path string, epoch time.Time) (*initrd.Result, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	res, err := initrd.Build(ctx, f, initrd.Options{Rootfs: tree, KernelVersion: kver, Epoch: epoch})
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return res, err
+}
+
+// cachedSlot returns the slot filesystem of the tree with key, building
+// it into the cache when it is not there.
+func cachedSlot(ctx context.Context, tree, key string, nos spec.OS, o Options) (*disk.SlotImage, error) {
+	p := filepath.Join(o.CacheDir, "slots", fmt.Sprintf("%s-%s-%d.img", key[:32], nos.Disk.SlotFilesystem, o.Epoch.Unix()))
+	if st, err := os.Stat(p); err == nil {
+		return &disk.SlotImage{Path: p, FS: nos.Disk.SlotFilesystem, Size: st.Size()}, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return nil, err
+	}
+	return disk.BuildSlot(ctx, p, disk.SlotSource{Rootfs: tree, FS: nos.Disk.SlotFilesystem, Version: nos.Version, Epoch: o.Epoch})
+}
