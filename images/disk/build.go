@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/slipway-dev/slipway/images/disk/boot"
 	"github.com/slipway-dev/slipway/internal/progress"
 )
 
@@ -22,8 +23,8 @@ import (
 // path's directory) while the ESP and STATE are written, then copied into
 // slot a once its size is known to fit (else *SlotSizeError). The image is
 // mode 0600 when it carries an Ignition config (it may hold keys), 0644
-// otherwise. Options: WithWorkDir, WithProcessors, WithSlotImage,
-// WithProgress.
+// otherwise. Options: WithWorkDir, WithProcessors, WithZstdLevel,
+// WithSlotImage, WithProgress.
 func Build(ctx context.Context, path string, in Input, opts ...Option) (*Result, error) {
 	o, err := newOptions(opts)
 	if err != nil {
@@ -96,7 +97,7 @@ func fill(ctx context.Context, img *imageFile, parts []Partition, in Input, o *o
 	if err := placeSlot(ctx, img.f, parts[1], slot); err != nil {
 		return nil, err
 	}
-	stage.Step("copied into " + LabelSlotA)
+	stage.Step("copied into " + boot.LabelSlotA)
 	return slot, nil
 }
 
@@ -130,7 +131,7 @@ func slotImage(ctx context.Context, img *imageFile, in Input, o *options) (*Slot
 // fits.
 func placeSlot(ctx context.Context, dst *os.File, p Partition, slot *SlotImage) error {
 	if slot.Size > p.Size {
-		return &SlotSizeError{Slot: SlotA, FS: slot.FS, Size: slot.Size, SlotSize: p.Size}
+		return &SlotSizeError{Slot: boot.SlotA, FS: slot.FS, Size: slot.Size, SlotSize: p.Size}
 	}
 	src, err := os.Open(slot.Path)
 	if err != nil {
@@ -151,7 +152,7 @@ func newResult(path string, size int64, in Input, s seed, parts []Partition, slo
 	res := &Result{
 		Path: path, Size: size, Version: in.Version, Arch: in.Arch,
 		DiskGUID: s.uuid("disk"), Partitions: parts, Slot: *slot,
-		Entry: SlotEntry(SlotA, in.Version, in.Cmdline),
+		Entry: boot.SlotEntry(boot.SlotA, in.Version, in.Cmdline),
 	}
 	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
 		res.Allocated = sys.Blocks * 512

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/slipway-dev/slipway/images/disk/boot"
 )
 
 func TestBuildPartitionsMatchSgdisk(t *testing.T) {
@@ -16,7 +18,7 @@ func TestBuildPartitionsMatchSgdisk(t *testing.T) {
 	if !strings.Contains(out, "No problems found") {
 		t.Errorf("sgdisk -v:\n%s", out)
 	}
-	wantLabels := []string{LabelESP, LabelSlotA, LabelSlotB, LabelState}
+	wantLabels := []string{boot.LabelESP, boot.LabelSlotA, boot.LabelSlotB, boot.LabelState}
 	if len(res.Partitions) != len(wantLabels) {
 		t.Fatalf("partitions %+v", res.Partitions)
 	}
@@ -48,7 +50,7 @@ func TestBuildESPFiles(t *testing.T) {
 	in := fixture(t)
 	in.Ignition = []byte(`{"ignition":{"version":"3.3.0"}}`)
 	img, res := buildImage(t, in)
-	esp := mtoolsImg(img, partition(t, res.Partitions, LabelESP))
+	esp := mtoolsImg(img, partition(t, res.Partitions, boot.LabelESP))
 	env := []string{"MTOOLS_SKIP_CHECK=1"}
 	entry := cmd(t, env, "mtype", "-i", esp, "::/loader/entries/slipway-a.conf")
 	want := "title slipway 1.2.3 (slot a)\nversion 1.2.3\nsort-key slipway\nlinux /slipway/a/vmlinuz\n" +
@@ -81,7 +83,7 @@ func TestBuildESPFiles(t *testing.T) {
 	if !strings.Contains(listing, serial) {
 		t.Errorf("mdir: no %q in\n%s", serial, listing)
 	}
-	p := partition(t, res.Partitions, LabelESP)
+	p := partition(t, res.Partitions, boot.LabelESP)
 	fsck := cmd(t, nil, "fsck.fat", "-n", "-v", extract(t, img, p.Start, p.Size))
 	if strings.Contains(fsck, "Free cluster summary wrong") || strings.Contains(fsck, "lost") {
 		t.Errorf("fsck.fat:\n%s", fsck)
@@ -91,7 +93,7 @@ func TestBuildESPFiles(t *testing.T) {
 func TestBuildSlotKeepsOwnersAndModes(t *testing.T) {
 	requireTools(t, "mksquashfs", "mkfs.ext4", "unsquashfs")
 	img, res := buildImage(t, fixture(t))
-	p := partition(t, res.Partitions, LabelSlotA)
+	p := partition(t, res.Partitions, boot.LabelSlotA)
 	out := cmd(t, nil, "unsquashfs", "-o", strconv.FormatInt(p.Start, 10), "-lln", img)
 	for _, want := range []*regexp.Regexp{
 		regexp.MustCompile(`drwxr-xr-x 1000/1001 .* 2024-01-02 03:04 squashfs-root/var/lib/app\n`),
@@ -112,7 +114,7 @@ func TestBuildSlotKeepsOwnersAndModes(t *testing.T) {
 func TestBuildStateIsCleanExt4(t *testing.T) {
 	requireTools(t, "mksquashfs", "mkfs.ext4", "e2fsck", "dumpe2fs", "debugfs")
 	img, res := buildImage(t, fixture(t))
-	p := partition(t, res.Partitions, LabelState)
+	p := partition(t, res.Partitions, boot.LabelState)
 	state := extract(t, img, p.Start, p.Size)
 	cmd(t, nil, "e2fsck", "-fn", state)
 	hdr := cmd(t, nil, "dumpe2fs", "-h", state)

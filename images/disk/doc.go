@@ -11,6 +11,6 @@
 // ConvertQcow2 converts an image, Inspect reads one back (raw only), and
 // Personalize copies an image and puts a node's Ignition config on the copy.
 //
-// The boot-entry model (Entry, Loader, SelectDefault) is pure and shared
-// with the A/B upgrade code in node/.
+// The boot-entry model (entries, loader.conf, systemd-boot's default
+// selection) is the pure package images/disk/boot, shared with node/.
 package disk

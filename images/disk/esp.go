@@ -11,6 +11,8 @@ import (
 	"github.com/diskfs/go-diskfs/backend/file"
 	"github.com/diskfs/go-diskfs/filesystem"
 	"github.com/diskfs/go-diskfs/filesystem/fat32"
+
+	"github.com/slipway-dev/slipway/images/disk/boot"
 )
 
 // espLabel is the ESP's FAT volume label.
@@ -26,17 +28,17 @@ type espFile struct {
 // espFiles lists what a fresh disk's ESP holds, in the order written.
 func espFiles(in Input) []espFile {
 	a := arches[in.Arch]
-	e := SlotEntry(SlotA, in.Version, in.Cmdline)
+	e := boot.SlotEntry(boot.SlotA, in.Version, in.Cmdline)
 	files := []espFile{
 		{path: "EFI/BOOT/" + a.efiName, src: in.Bootloader},
 		{path: "EFI/systemd/" + a.sdboot, src: in.Bootloader},
-		{path: LoaderPath, data: DefaultLoader().Marshal()},
+		{path: boot.LoaderPath, data: boot.DefaultLoader().Marshal()},
 		{path: e.Path(), data: e.Marshal()},
-		{path: KernelPath(SlotA), src: in.Kernel},
-		{path: InitrdPath(SlotA), src: in.Initrd},
+		{path: boot.KernelPath(boot.SlotA), src: in.Kernel},
+		{path: boot.InitrdPath(boot.SlotA), src: in.Initrd},
 	}
 	if len(in.Ignition) > 0 {
-		files = append(files, espFile{path: IgnitionPath, data: in.Ignition})
+		files = append(files, espFile{path: boot.IgnitionPath, data: in.Ignition})
 	}
 	return files
 }

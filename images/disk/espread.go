@@ -6,14 +6,13 @@ import (
 	"strings"
 
 	"github.com/diskfs/go-diskfs/disk"
-	"github.com/diskfs/go-diskfs/filesystem"
 	"github.com/diskfs/go-diskfs/filesystem/fat32"
+
+	"github.com/slipway-dev/slipway/images/disk/boot"
 )
 
 // fatFS is the FAT32 filesystem go-diskfs returns.
 type fatFS = *fat32.FileSystem
-
-var _ filesystem.FileSystem = fatFS(nil)
 
 // readESP fills info's ESP fields from partition n.
 func readESP(d *disk.Disk, n int, info *Info) error {
@@ -30,9 +29,13 @@ func readESP(d *disk.Disk, n int, info *Info) error {
 	for _, f := range files {
 		exists[strings.ToLower(f.Path)] = true
 	}
-	info.Ignition = exists[IgnitionPath]
-	if b, err := fs.ReadFile(LoaderPath); err == nil {
-		l, err := ParseLoader(b)
+	info.Ignition = exists[boot.IgnitionPath]
+	if exists[boot.LoaderPath] {
+		b, err := fs.ReadFile(boot.LoaderPath)
+		if err != nil {
+			return err
+		}
+		l, err := boot.ParseLoader(b)
 		if err != nil {
 			return err
 		}
@@ -79,25 +82,25 @@ func walkFAT(fs fatFS, dir string) ([]File, error) {
 
 // readEntries parses loader/entries/*.conf as systemd-boot picks them
 // (not auto-*, case-insensitive .conf).
-func readEntries(fs fatFS) ([]Entry, error) {
-	des, err := fs.ReadDir(EntriesDir)
+func readEntries(fs fatFS) ([]boot.Entry, error) {
+	des, err := fs.ReadDir(boot.EntriesDir)
 	if err != nil {
-		if _, serr := fs.Stat(EntriesDir); serr != nil {
+		if _, serr := fs.Stat(boot.EntriesDir); serr != nil {
 			return nil, nil // no entries directory
 		}
 		return nil, err
 	}
-	var out []Entry
+	var out []boot.Entry
 	for _, de := range des {
 		name := de.Name()
-		if _, ok := cutSuffixFold(name, ".conf"); !ok || de.IsDir() || strings.HasPrefix(name, "auto-") {
+		if !strings.EqualFold(path.Ext(name), ".conf") || de.IsDir() || strings.HasPrefix(name, "auto-") {
 			continue
 		}
-		b, err := fs.ReadFile(EntriesDir + "/" + name)
+		b, err := fs.ReadFile(boot.EntriesDir + "/" + name)
 		if err != nil {
 			return nil, err
 		}
-		e, err := ParseEntry(name, b)
+		e, err := boot.ParseEntry(name, b)
 		if err != nil {
 			return nil, err
 		}
@@ -108,10 +111,10 @@ func readEntries(fs fatFS) ([]Entry, error) {
 
 // describeEntries sorts the entries, checks their files and picks the
 // default among the bootable ones.
-func describeEntries(info *Info, entries []Entry, exists map[string]bool) {
-	var bootable []Entry
-	for _, e := range SortEntries(entries) {
-		ei := EntryInfo{File: EntriesDir + "/" + e.FileName(), Entry: e, Slot: e.Slot(), Blessed: e.Blessed(), TriesLeft: triesLeft(e)}
+func describeEntries(info *Info, entries []boot.Entry, exists map[string]bool) {
+	var bootable []boot.Entry
+	for _, e := range boot.SortEntries(entries) {
+		ei := EntryInfo{File: boot.EntriesDir + "/" + e.FileName(), Entry: e, Slot: e.Slot(), Blessed: e.Blessed(), TriesLeft: e.TriesLeft()}
 		for _, f := range []string{e.Linux, e.Initrd} {
 			if f != "" && !exists[strings.ToLower(strings.TrimPrefix(f, "/"))] {
 				ei.Missing = append(ei.Missing, f)
@@ -123,13 +126,13 @@ func describeEntries(info *Info, entries []Entry, exists map[string]bool) {
 		}
 		info.Entries = append(info.Entries, ei)
 	}
-	var l Loader // no loader.conf: systemd-boot boots the first entry
+	var l boot.Loader // no loader.conf: systemd-boot boots the first entry
 	if info.Loader != nil {
 		l = *info.Loader
 	}
-	if def, ok := SelectDefault(l, bootable); ok {
+	if def, ok := boot.SelectDefault(l, bootable); ok {
 		for i := range info.Entries {
-			if info.Entries[i].File == EntriesDir+"/"+def.FileName() {
+			if info.Entries[i].File == boot.EntriesDir+"/"+def.FileName() {
 				info.Default = &info.Entries[i]
 			}
 		}

@@ -78,6 +78,18 @@ func writeRandom(t *testing.T, path string, seed int64, n int) {
 	must(t, os.WriteFile(path, b, 0o644))
 }
 
+// writeText writes n bytes of pseudo-random lowercase letters.
+func writeText(t *testing.T, path string, n int) {
+	t.Helper()
+	b := make([]byte, n)
+	rand.New(rand.NewSource(int64(n))).Read(b)
+	for i := range b {
+		b[i] = 'a' + b[i]%26
+	}
+	must(t, os.MkdirAll(filepath.Dir(path), 0o755))
+	must(t, os.WriteFile(path, b, 0o644))
+}
+
 func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {

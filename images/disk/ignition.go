@@ -6,10 +6,6 @@ import (
 	"strings"
 )
 
-// IgnitionPath is where a node's Ignition config sits on the ESP, read on
-// first boot with -platform file and deleted afterwards.
-const IgnitionPath = "slipway/config.ign"
-
 // checkIgnition is a minimal check: JSON with an ignition.version of the
 // 3.x spec. Full validation happens before the config reaches this package.
 func checkIgnition(b []byte) error {

@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/slipway-dev/slipway/images/disk/boot"
 )
 
 // Slot filesystem types.
@@ -30,7 +32,7 @@ type Input struct {
 	// GUID. Required; no blanks.
 	Version string `json:"version"`
 	// Cmdline follows slipway.slot=a on the kernel command line; it
-	// defaults to DefaultCmdline.
+	// defaults to boot.DefaultCmdline.
 	Cmdline string `json:"cmdline,omitempty"`
 	// Arch is the Debian architecture; it defaults to amd64, the only one
 	// supported so far.
@@ -71,7 +73,7 @@ func (in Input) normalize(prebuilt bool) (Input, error) {
 		in.SlotFS = FSSquashfs
 	}
 	if strings.TrimSpace(in.Cmdline) == "" {
-		in.Cmdline = DefaultCmdline
+		in.Cmdline = boot.DefaultCmdline
 	}
 	if in.Epoch.IsZero() {
 		in.Epoch = time.Unix(0, 0)

@@ -11,6 +11,8 @@ import (
 	diskfs "github.com/diskfs/go-diskfs"
 	"github.com/diskfs/go-diskfs/disk"
 	"github.com/diskfs/go-diskfs/partition/gpt"
+
+	"github.com/slipway-dev/slipway/images/disk/boot"
 )
 
 // ErrQcow2 is returned by Inspect and Personalize for qcow2 images: they
@@ -24,11 +26,11 @@ type Info struct {
 	DiskGUID   string          `json:"diskGUID"`
 	Partitions []PartitionInfo `json:"partitions"`
 	// Loader is loader.conf; nil when the ESP has none.
-	Loader *Loader `json:"loader,omitempty"`
+	Loader *boot.Loader `json:"loader,omitempty"`
 	// Entries are the boot entries in systemd-boot's menu order.
 	Entries []EntryInfo `json:"entries"`
 	// Default is the entry systemd-boot boots when no EFI variable says
-	// otherwise (SelectDefault over the bootable entries); nil if none.
+	// otherwise (boot.SelectDefault over the bootable entries); nil if none.
 	Default *EntryInfo `json:"default,omitempty"`
 	// Files are the ESP's files, sorted by path.
 	Files []File `json:"files"`
@@ -44,8 +46,8 @@ type PartitionInfo struct {
 
 // EntryInfo is a boot entry as found on the ESP.
 type EntryInfo struct {
-	File  string `json:"file"`
-	Entry Entry  `json:"entry"`
+	File  string     `json:"file"`
+	Entry boot.Entry `json:"entry"`
 	// Slot is the slot it boots (slipway.slot=).
 	Slot string `json:"slot"`
 	// Blessed: no boot counter. TriesLeft is the counter's LEFT (-1 when

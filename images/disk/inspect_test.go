@@ -3,10 +3,16 @@ package disk
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	diskfs "github.com/diskfs/go-diskfs"
+	"github.com/diskfs/go-diskfs/backend/file"
+
+	"github.com/slipway-dev/slipway/images/disk/boot"
 )
 
 func TestInspectAgreesWithBuild(t *testing.T) {
@@ -41,10 +47,10 @@ func TestInspectAgreesWithBuild(t *testing.T) {
 	if sq := info.Partitions[1].Filesystem.Size; sq <= 0 || sq > res.Slot.Size || res.Slot.Size-sq >= 4096 {
 		t.Errorf("squashfs bytes_used %d, slot image %d", sq, res.Slot.Size)
 	}
-	if info.Loader == nil || *info.Loader != DefaultLoader() {
+	if info.Loader == nil || *info.Loader != boot.DefaultLoader() {
 		t.Errorf("loader %+v", info.Loader)
 	}
-	if len(info.Entries) != 1 || info.Default == nil || info.Default.Slot != SlotA || !info.Default.Blessed ||
+	if len(info.Entries) != 1 || info.Default == nil || info.Default.Slot != boot.SlotA || !info.Default.Blessed ||
 		!info.Default.Bootable || info.Default.Entry != res.Entry || info.Default.TriesLeft != -1 {
 		t.Errorf("entries %+v default %+v", info.Entries, info.Default)
 	}
@@ -67,6 +73,10 @@ func TestInspectRefusesQcow2(t *testing.T) {
 	if !errors.Is(err, ErrQcow2) || !strings.Contains(err.Error(), "raw") {
 		t.Fatalf("Inspect(qcow2) = %v, want ErrQcow2", err)
 	}
+	err = Personalize(context.Background(), q, q+".node", []byte(`{"ignition":{"version":"3.3.0"}}`))
+	if !errors.Is(err, ErrQcow2) {
+		t.Fatalf("Personalize(qcow2) = %v, want ErrQcow2", err)
+	}
 }
 
 func TestConvertQcow2IsDeterministic(t *testing.T) {
@@ -88,4 +98,57 @@ func TestConvertQcow2IsDeterministic(t *testing.T) {
 	if fileDigest(t, back) != fileDigest(t, img) {
 		t.Error("qcow2 converted back to raw differs from the image")
 	}
+}
+
+// onESP runs change on the ESP of img, as an upgrade or systemd-boot
+// would change it.
+func onESP(t *testing.T, img string, change func(fatFS) error) {
+	t.Helper()
+	f, err := os.OpenFile(img, os.O_RDWR, 0)
+	must(t, err)
+	defer f.Close()
+	d, err := diskfs.OpenBackend(file.New(f, false))
+	must(t, err)
+	fs, err := openESP(d, 1)
+	must(t, err)
+	must(t, change(fs))
+}
+
+func writeESPFiles(t *testing.T, img string, files ...espFile) {
+	t.Helper()
+	onESP(t, img, func(fs fatFS) error {
+		for _, ef := range files {
+			if err := writeFATFile(fs, ef); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func TestInspectPicksDefaultLikeSystemdBoot(t *testing.T) {
+	requireTools(t, "mksquashfs", "mkfs.ext4")
+	img, _ := buildImage(t, fixture(t))
+	b := boot.SlotEntry(boot.SlotB, "1.3.0", "")
+	b.Tries = &boot.Tries{Left: boot.DefaultTries}
+	check := func(step, wantDefault string, wantFiles ...string) {
+		t.Helper()
+		info, err := Inspect(context.Background(), img)
+		must(t, err)
+		var got []string
+		for _, e := range info.Entries {
+			got = append(got, e.File)
+		}
+		if strings.Join(got, " ") != strings.Join(wantFiles, " ") || info.Default == nil || info.Default.File != wantDefault {
+			t.Errorf("%s: entries %v default %+v, want %v and %s", step, got, info.Default, wantFiles, wantDefault)
+		}
+	}
+	writeESPFiles(t, img, espFile{path: b.Path(), data: b.Marshal()})
+	check("entry without kernel", "loader/entries/slipway-a.conf", "loader/entries/slipway-b+3.conf", "loader/entries/slipway-a.conf")
+	writeESPFiles(t, img, espFile{path: boot.KernelPath(boot.SlotB), data: []byte("k")}, espFile{path: boot.InitrdPath(boot.SlotB), data: []byte("i")})
+	check("new slot with tries", "loader/entries/slipway-b+3.conf", "loader/entries/slipway-b+3.conf", "loader/entries/slipway-a.conf")
+	tried := b.Path()
+	b.Tries = &boot.Tries{Left: 0, Done: 3}
+	onESP(t, img, func(fs fatFS) error { return fs.Rename(tried, b.Path()) })
+	check("slot b out of tries", "loader/entries/slipway-a.conf", "loader/entries/slipway-a.conf", "loader/entries/slipway-b+0-3.conf")
 }

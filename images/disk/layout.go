@@ -3,20 +3,14 @@ package disk
 import (
 	"errors"
 	"fmt"
+
+	"github.com/slipway-dev/slipway/images/disk/boot"
 )
 
 // Size units.
 const (
 	MiB int64 = 1 << 20
 	GiB int64 = 1 << 30
-)
-
-// Partition labels (PARTLABEL), the names slipway-init finds partitions by.
-const (
-	LabelESP   = "esp"
-	LabelSlotA = "slipway-a"
-	LabelSlotB = "slipway-b"
-	LabelState = "slipway-state"
 )
 
 // Partition type GUIDs (UEFI ESP and the Discoverable Partitions
@@ -105,10 +99,10 @@ type Partition struct {
 // come from seed.
 func (l Layout) plan(rootType string, s seed) ([]Partition, int64) {
 	parts := []Partition{
-		{Label: LabelESP, Type: TypeESP, Size: l.ESP},
-		{Label: LabelSlotA, Type: rootType, Size: l.Slot},
-		{Label: LabelSlotB, Type: rootType, Size: l.Slot},
-		{Label: LabelState, Type: TypeVar, Size: l.State},
+		{Label: boot.LabelESP, Type: TypeESP, Size: l.ESP},
+		{Label: boot.LabelSlotA, Type: rootType, Size: l.Slot},
+		{Label: boot.LabelSlotB, Type: rootType, Size: l.Slot},
+		{Label: boot.LabelState, Type: TypeVar, Size: l.State},
 	}
 	off := align
 	for i := range parts {

@@ -13,12 +13,13 @@ type Option func(*options) error
 type options struct {
 	workDir    string
 	processors int
+	zstdLevel  int
 	slotImage  string
 	progress   progress.Reporter
 }
 
 func newOptions(opts []Option) (*options, error) {
-	o := &options{progress: progress.Discard()}
+	o := &options{progress: progress.Discard(), zstdLevel: DefaultZstdLevel}
 	for _, opt := range opts {
 		if err := opt(o); err != nil {
 			return nil, err
@@ -48,6 +49,24 @@ func WithProcessors(n int) Option {
 			return fmt.Errorf("setting processors: %d is not a positive number", n)
 		}
 		o.processors = n
+		return nil
+	}
+}
+
+// DefaultZstdLevel is the squashfs zstd level. Measured on a 360 MB Debian
+// rootfs with 2 cores: level 9 builds in 3.8 s to 116 MiB, mksquashfs's
+// default 15 in 32 s to 109 MiB, 19 in 63 s to 108 MiB; reading the tree
+// back is as fast at every level.
+const DefaultZstdLevel = 9
+
+// WithZstdLevel sets the squashfs zstd compression level (1 to 22;
+// DefaultZstdLevel by default). erofs slots ignore it.
+func WithZstdLevel(n int) Option {
+	return func(o *options) error {
+		if n < 1 || n > 22 {
+			return fmt.Errorf("setting zstd level: %d is not between 1 and 22", n)
+		}
+		o.zstdLevel = n
 		return nil
 	}
 }

@@ -9,6 +9,8 @@ import (
 	diskfs "github.com/diskfs/go-diskfs"
 	"github.com/diskfs/go-diskfs/backend/file"
 	"github.com/diskfs/go-diskfs/partition/gpt"
+
+	"github.com/slipway-dev/slipway/images/disk/boot"
 )
 
 // Personalize copies the raw image src to dst and writes ign as
@@ -83,12 +85,12 @@ func writeIgnition(f *os.File, ign []byte) error {
 	if err != nil {
 		return err
 	}
-	st, err := fs.Stat(LoaderPath)
+	st, err := fs.Stat(boot.LoaderPath)
 	if err != nil {
-		return fmt.Errorf("reading the image's epoch from %s: %w", LoaderPath, err)
+		return fmt.Errorf("reading the image's epoch from %s: %w", boot.LoaderPath, err)
 	}
-	if err := writeFATFile(fs, espFile{path: IgnitionPath, data: ign}); err != nil {
-		return fmt.Errorf("writing %s: %w", IgnitionPath, err)
+	if err := writeFATFile(fs, espFile{path: boot.IgnitionPath, data: ign}); err != nil {
+		return fmt.Errorf("writing %s: %w", boot.IgnitionPath, err)
 	}
 	return stampFAT(f, esp.Start, st.ModTime())
 }

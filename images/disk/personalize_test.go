@@ -7,6 +7,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/slipway-dev/slipway/images/disk/boot"
 )
 
 func TestPersonalize(t *testing.T) {
@@ -20,7 +22,7 @@ func TestPersonalize(t *testing.T) {
 	if fileDigest(t, src) != before {
 		t.Fatal("Personalize changed its source image")
 	}
-	esp := partition(t, res.Partitions, LabelESP)
+	esp := partition(t, res.Partitions, boot.LabelESP)
 	got := cmd(t, []string{"MTOOLS_SKIP_CHECK=1"}, "mtype", "-i", mtoolsImg(dst, esp), "::/slipway/config.ign")
 	if got != string(ign) {
 		t.Errorf("config.ign = %q", got)
@@ -52,7 +54,7 @@ func TestPersonalizeReplacesConfig(t *testing.T) {
 	a, b := filepath.Join(dir, "a.raw"), filepath.Join(dir, "b.raw")
 	must(t, Personalize(context.Background(), src, a, small))
 	must(t, Personalize(context.Background(), src, b, small))
-	esp := partition(t, res.Partitions, LabelESP)
+	esp := partition(t, res.Partitions, boot.LabelESP)
 	if got := cmd(t, []string{"MTOOLS_SKIP_CHECK=1"}, "mtype", "-i", mtoolsImg(a, esp), "::/slipway/config.ign"); got != string(small) {
 		t.Errorf("config.ign = %q", got)
 	}

@@ -1,6 +1,10 @@
 package disk
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/slipway-dev/slipway/images/disk/boot"
+)
 
 // Result describes a built image: what `slipway disk build --json` prints.
 type Result struct {
@@ -16,7 +20,7 @@ type Result struct {
 	// bytes an update payload of this version carries).
 	Slot SlotImage `json:"slot"`
 	// Entry is the boot entry written for slot a.
-	Entry Entry `json:"entry"`
+	Entry boot.Entry `json:"entry"`
 	// ESP lists the files on the ESP with their sizes.
 	ESP []File `json:"esp"`
 }
@@ -27,7 +31,8 @@ type File struct {
 	Size int64  `json:"size"`
 }
 
-// SlotSizeError reports a slot filesystem bigger than its slot.
+// SlotSizeError reports a slot filesystem bigger than its slot: sizes in
+// bytes.
 type SlotSizeError struct {
 	Slot     string
 	FS       string
@@ -35,6 +40,7 @@ type SlotSizeError struct {
 	SlotSize int64
 }
 
+// Error names the slot, both sizes and the spec field to raise.
 func (e *SlotSizeError) Error() string {
 	return fmt.Sprintf("slot %s: %s is %s (%d MiB), the slot is %s (%d MiB); raise spec.os.disk.slot",
 		e.Slot, e.FS, humanSize(e.Size), (e.Size+MiB-1)/MiB, humanSize(e.SlotSize), e.SlotSize/MiB)

@@ -23,7 +23,8 @@ type SlotSource struct {
 	Epoch   time.Time
 }
 
-// SlotImage is a built slot filesystem.
+// SlotImage is a built slot filesystem: its type, size in bytes and
+// sha256 digest ("sha256:<hex>").
 type SlotImage struct {
 	Path   string `json:"-"`
 	FS     string `json:"fs"`
@@ -33,11 +34,13 @@ type SlotImage struct {
 
 // BuildSlot makes the slot filesystem of src.Rootfs at dst (temp file
 // beside it, renamed into place) and returns its size and sha256 digest.
-// squashfs: mksquashfs -comp zstd -noappend, sorted by mksquashfs itself,
-// with SOURCE_DATE_EPOCH=Epoch, which fixes the creation time and clamps
-// newer file times to it (older ones are kept as in the tree). erofs:
+// squashfs: mksquashfs -comp zstd (WithZstdLevel) -noappend, entries
+// sorted by mksquashfs itself, SOURCE_DATE_EPOCH=Epoch in its environment,
+// which fixes the creation time and clamps newer file times to it (older
+// ones are kept as in the tree). mksquashfs 4.5 drops POSIX ACLs
+// (system.posix_acl_* xattrs; the kernel's squashfs has no ACLs). erofs:
 // mkfs.erofs -zlz4hc -T Epoch (every time is the epoch) -U with a UUID
-// from the version and epoch. Options: WithProcessors.
+// from the version and epoch. Options: WithProcessors, WithZstdLevel.
 func BuildSlot(ctx context.Context, dst string, src SlotSource, opts ...Option) (*SlotImage, error) {
 	o, err := newOptions(opts)
 	if err != nil {
@@ -58,6 +61,9 @@ func BuildSlot(ctx context.Context, dst string, src SlotSource, opts ...Option) 
 	if err != nil {
 		return nil, err
 	}
+	if err := os.Chmod(tmp, 0o644); err != nil {
+		return nil, err
+	}
 	if err := os.Rename(tmp, dst); err != nil {
 		return nil, fmt.Errorf("renaming slot filesystem into place: %w", err)
 	}
@@ -71,7 +77,8 @@ func makeSlotFS(ctx context.Context, out string, src SlotSource, o *options) err
 	var err error
 	switch src.FS {
 	case FSSquashfs:
-		args := []string{src.Rootfs, out, "-noappend", "-comp", "zstd", "-quiet", "-no-progress"}
+		args := []string{src.Rootfs, out, "-noappend", "-quiet", "-no-progress",
+			"-comp", "zstd", "-Xcompression-level", strconv.Itoa(o.zstdLevel)}
 		if o.processors > 0 {
 			args = append(args, "-processors", strconv.Itoa(o.processors))
 		}

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/slipway-dev/slipway/images/disk/boot"
 )
 
 // STATE is made by mkfs.ext4, not go-diskfs: go-diskfs v1.9.4's ext4.Create
@@ -14,8 +16,9 @@ import (
 // journal UUID from crypto/rand and stamps the superblock and inodes with
 // time.Now(), all under metadata checksums, so its output differs on every
 // run. mke2fs is deterministic with -U, -E hash_seed= and
-// E2FSPROGS_FAKE_TIME, and its features are pinned here by our own
-// mke2fs.conf instead of the build host's.
+// E2FSPROGS_FAKE_TIME (SOURCE_DATE_EPOCH too, for e2fsprogs >= 1.47.1),
+// and its features are pinned here by our own mke2fs.conf instead of the
+// build host's.
 
 // mke2fsConf fixes STATE's features and geometry: Debian bookworm's ext4
 // defaults, 4 KiB blocks, 256-byte inodes, one inode per 16 KiB, and
@@ -61,11 +64,12 @@ func makeState(ctx context.Context, image string, p Partition, s stateFS) error 
 		return fmt.Errorf("writing mke2fs.conf: %w", err)
 	}
 	ext := fmt.Sprintf("hash_seed=%s,root_owner=0:0,nodiscard,assume_storage_prezeroed=1,offset=%d", s.hashSeed, p.Start)
-	env := []string{"MKE2FS_CONFIG=" + conf.Name(), "E2FSPROGS_FAKE_TIME=" + strconv.FormatInt(s.epoch.Unix(), 10)}
-	err = run(ctx, env, "mkfs.ext4", "-q", "-F", "-t", "ext4", "-L", LabelState, "-U", s.uuid, "-E", ext,
+	epoch := strconv.FormatInt(s.epoch.Unix(), 10)
+	env := []string{"MKE2FS_CONFIG=" + conf.Name(), "E2FSPROGS_FAKE_TIME=" + epoch, "SOURCE_DATE_EPOCH=" + epoch}
+	err = run(ctx, env, "mkfs.ext4", "-q", "-F", "-t", "ext4", "-L", boot.LabelState, "-U", s.uuid, "-E", ext,
 		image, strconv.FormatInt(p.Size>>10, 10)+"k")
 	if err != nil {
-		return fmt.Errorf("making ext4 on %s: %w", LabelState, err)
+		return fmt.Errorf("making ext4 on %s: %w", boot.LabelState, err)
 	}
 	return nil
 }

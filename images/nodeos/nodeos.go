@@ -163,7 +163,7 @@ func writeInitrd(ctx context.Context, tree, kver, path string, epoch time.Time) 
 // cachedSlot returns the slot filesystem of the tree with key, building
 // it into the cache when it is not there.
 func cachedSlot(ctx context.Context, tree, key string, nos spec.OS, o Options) (*disk.SlotImage, error) {
-	p := filepath.Join(o.CacheDir, "slots", fmt.Sprintf("%s-%s-%d.img", key[:32], nos.Disk.SlotFilesystem, o.Epoch.Unix()))
+	p := filepath.Join(o.CacheDir, "slots", fmt.Sprintf("%s-%s-z%d-%d.img", key[:32], nos.Disk.SlotFilesystem, disk.DefaultZstdLevel, o.Epoch.Unix()))
 	if st, err := os.Stat(p); err == nil {
 		return &disk.SlotImage{Path: p, FS: nos.Disk.SlotFilesystem, Size: st.Size()}, nil
 	}

@@ -21,7 +21,7 @@ import (
 )
 
 // rootfsVersion changes when what Rootfs does to a tree changes.
-const rootfsVersion = "slipway-rootfs-v1"
+const rootfsVersion = "slipway-rootfs-v2"
 
 // Rootfs returns the release's node OS tree for arch and its cache key:
 // built (or unpacked, or copied) once into CacheDir/rootfs/KEY, finalized

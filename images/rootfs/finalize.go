@@ -57,6 +57,9 @@ func Finalize(dir string, o OSInfo) error {
 		{"creating /efi", makeESPMountPoint},
 		{"writing os-release", writeOSRelease},
 		{"removing host files", removeHostFiles},
+		{"linking writable directories into /var", linkWritableDirs},
+		{"enabling tmp.mount", enableTmpMount},
+		{"masking systemd-firstboot", maskFirstboot},
 	}
 	for _, s := range steps {
 		if err := s.do(dir, o); err != nil {

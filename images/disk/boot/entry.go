@@ -1,4 +1,4 @@
-package disk
+package boot
 
 import (
 	"bytes"
@@ -52,26 +52,27 @@ func (e Entry) Path() string { return EntriesDir + "/" + e.FileName() }
 // Blessed reports whether the entry has no boot counter.
 func (e Entry) Blessed() bool { return e.Tries == nil }
 
-// Slot is the slot the entry boots: the value of slipway.slot= in its
-// options, or "" when there is none.
-func (e Entry) Slot() string {
-	for _, f := range strings.Fields(e.Options) {
-		if v, ok := strings.CutPrefix(f, slotParam); ok {
-			return v
-		}
+// TriesLeft is the counter's LEFT, or -1 for a blessed entry. systemd-boot
+// sorts entries with 0 left below all others.
+func (e Entry) TriesLeft() int {
+	if e.Tries == nil {
+		return -1
 	}
-	return ""
+	return e.Tries.Left
 }
 
-// entryKeys are the keys Marshal writes, in order, with their fields.
-func (e *Entry) fields() []struct {
+// Slot is the slot the entry boots: SlotFromCmdline of its options.
+func (e Entry) Slot() string { return SlotFromCmdline(e.Options) }
+
+// entryField is one key of an entry file and the field holding its value.
+type entryField struct {
 	key string
 	val *string
-} {
-	return []struct {
-		key string
-		val *string
-	}{
+}
+
+// fields are the keys Marshal writes, in order, with their fields.
+func (e *Entry) fields() []entryField {
+	return []entryField{
 		{"title", &e.Title}, {"version", &e.Version}, {"sort-key", &e.SortKey},
 		{"linux", &e.Linux}, {"initrd", &e.Initrd}, {"options", &e.Options},
 	}
@@ -156,27 +157,18 @@ func parseCounter(stem string) (string, Tries, bool) {
 	}
 	leftS, doneS, hasDone := strings.Cut(stem[i+1:], "-")
 	left, err := strconv.ParseUint(leftS, 10, 31)
-	if err != nil || !allDigits(leftS) {
+	if err != nil {
 		return "", Tries{}, false
 	}
 	t := Tries{Left: int(left)}
 	if hasDone {
 		done, err := strconv.ParseUint(doneS, 10, 31)
-		if err != nil || !allDigits(doneS) {
+		if err != nil {
 			return "", Tries{}, false
 		}
 		t.Done = int(done)
 	}
 	return stem[:i], t, true
-}
-
-func allDigits(s string) bool {
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return s != ""
 }
 
 func cutSuffixFold(s, suffix string) (string, bool) {

@@ -1,4 +1,4 @@
-package disk
+package boot
 
 import (
 	"testing"
@@ -71,7 +71,7 @@ func TestCompareVersions(t *testing.T) {
 		a, b string
 		want int
 	}{
-		{"1.10.0", "1.9.0", 1}, {"00123", "123", 0}, {"1_2", "1.2", -1}, {"", "1", -1}, {"1.0", "1.0.", 0},
+		{"1.10.0", "1.9.0", 1}, {"00123", "123", 0}, {"1_2", "1.2", 1}, {"", "1", -1}, {"1.0", "1.0.", -1},
 		{"slipway-b+3.conf", "slipway-a.conf", 1},
 	} {
 		if got := CompareVersions(tc.a, tc.b); got != tc.want {

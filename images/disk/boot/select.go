@@ -1,4 +1,4 @@
-package disk
+package boot
 
 import (
 	"cmp"
@@ -45,7 +45,7 @@ func SelectDefault(l Loader, entries []Entry) (e Entry, ok bool) {
 func bootID(e Entry) string { return strings.ToLower(e.FileName()) }
 
 func compareEntries(a, b Entry) int {
-	if r := cmpBool(triesLeft(a) == 0, triesLeft(b) == 0); r != 0 {
+	if r := cmpBool(a.TriesLeft() == 0, b.TriesLeft() == 0); r != 0 {
 		return r
 	}
 	if r := cmpBool(a.SortKey == "", b.SortKey == ""); r != 0 {
@@ -69,14 +69,6 @@ func compareEntries(a, b Entry) int {
 		return r
 	}
 	return cmp.Compare(a.Tries.Done, b.Tries.Done)
-}
-
-// triesLeft is -1 for a blessed entry.
-func triesLeft(e Entry) int {
-	if e.Tries == nil {
-		return -1
-	}
-	return e.Tries.Left
 }
 
 func cmpBool(a, b bool) int {

@@ -1,4 +1,4 @@
-package disk
+package boot
 
 import (
 	"reflect"
@@ -115,5 +115,18 @@ func TestLoaderRoundTrip(t *testing.T) {
 	}
 	if _, err := ParseLoader([]byte("timeout soon\n")); err == nil {
 		t.Error("bad timeout accepted")
+	}
+}
+
+func TestSlotFromCmdline(t *testing.T) {
+	for cmdline, want := range map[string]string{
+		"initrd=\\slipway\\a\\initrd slipway.slot=a console=ttyS0": "a",
+		"slipway.slot=a slipway.slot=b":                            "b",
+		"console=ttyS0 xslipway.slot=a":                            "",
+		"":                                                         "",
+	} {
+		if got := SlotFromCmdline(cmdline); got != want {
+			t.Errorf("SlotFromCmdline(%q) = %q, want %q", cmdline, got, want)
+		}
 	}
 }

@@ -1,4 +1,4 @@
-package disk
+package boot
 
 import (
 	"fmt"
@@ -11,6 +11,15 @@ const (
 	SlotB = "b"
 )
 
+// Partition labels (PARTLABEL), the names slipway-init and node/ find
+// partitions by.
+const (
+	LabelESP   = "esp"
+	LabelSlotA = "slipway-a"
+	LabelSlotB = "slipway-b"
+	LabelState = "slipway-state"
+)
+
 // DefaultTries is the boot counter an upgrade writes on a new entry
 // (<id>+3.conf): three boots to get blessed before systemd-boot falls back.
 const DefaultTries = 3
@@ -19,11 +28,27 @@ const DefaultTries = 3
 // on the screen and on the first serial port.
 const DefaultCmdline = "console=tty0 console=ttyS0,115200n8"
 
-// slotParam is the kernel parameter naming the slot to mount as root.
-const slotParam = "slipway.slot="
+// SlotParam is the kernel parameter naming the slot to mount as root.
+const SlotParam = "slipway.slot="
+
+// SlotFromCmdline returns the value of the last slipway.slot= on a kernel
+// command line (as /proc/cmdline or an entry's options hold it), or "".
+func SlotFromCmdline(cmdline string) string {
+	slot := ""
+	for _, f := range strings.Fields(cmdline) {
+		if v, ok := strings.CutPrefix(f, SlotParam); ok {
+			slot = v
+		}
+	}
+	return slot
+}
 
 // EntryID is a slot's entry ID: slipway-<slot>.
 func EntryID(slot string) string { return "slipway-" + slot }
+
+// IgnitionPath is where a node's Ignition config sits on the ESP: read on
+// first boot (ignition -platform file) and deleted afterwards.
+const IgnitionPath = "slipway/config.ign"
 
 // SlotLabel is a slot's PARTLABEL: slipway-<slot>.
 func SlotLabel(slot string) string { return "slipway-" + slot }
@@ -67,6 +92,6 @@ func SlotEntry(slot, version, cmdline string) Entry {
 		SortKey: "slipway",
 		Linux:   "/" + KernelPath(slot),
 		Initrd:  "/" + InitrdPath(slot),
-		Options: slotParam + slot + " " + cmdline,
+		Options: SlotParam + slot + " " + cmdline,
 	}
 }
