@@ -159,13 +159,15 @@ func flatten(ctx context.Context, img v1.Image, dir string, opts []rootfs.Option
 		return err
 	}
 	for i, l := range layers {
-		rc, err := l.Uncompressed()
+		lr, err := openLayer(l)
 		if err != nil {
 			return fmt.Errorf("reading layer %d: %w", i, err)
 		}
-		err = rootfs.Extract(ctx, dir, []io.Reader{rc}, opts...)
-		rc.Close()
+		err = rootfs.Extract(ctx, dir, []io.Reader{lr}, opts...)
 		if err != nil {
+			return fmt.Errorf("layer %d: %w", i, lr.corrupt(err))
+		}
+		if err := lr.Close(); err != nil {
 			return fmt.Errorf("layer %d: %w", i, err)
 		}
 	}

@@ -1,0 +1,122 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// OVMF firmware from Debian's ovmf package.
+const (
+	ovmfCode = "/usr/share/OVMF/OVMF_CODE_4M.fd"
+	ovmfVars = "/usr/share/OVMF/OVMF_VARS_4M.fd"
+)
+
+// machine is a QEMU guest (TCG: KVM does not work here) with no network,
+// booting a disk image through OVMF and systemd-boot. Its EFI variables
+// persist across boots, like a real machine's NVRAM.
+type machine struct {
+	disk, vars string
+}
+
+func newMachine(t *testing.T, disk string) *machine {
+	t.Helper()
+	needTools(t, "qemu-system-x86_64")
+	vars := filepath.Join(t.TempDir(), "OVMF_VARS.fd")
+	b, err := os.ReadFile(ovmfVars)
+	if err != nil {
+		t.Fatalf("OVMF is missing (apt-get install ovmf): %v", err)
+	}
+	if err := os.WriteFile(vars, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return &machine{disk: disk, vars: vars}
+}
+
+// boot runs the machine until it powers itself off (the probe unit does)
+// or the deadline passes, and returns the serial console. fwcfg, when set,
+// hands an Ignition config to the guest through QEMU's fw_cfg.
+func (m *machine) boot(t *testing.T, fwcfg string, deadline time.Duration) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	args := []string{"-machine", "q35", "-cpu", "max", "-m", "1536", "-smp", "2", "-device", "virtio-rng-pci", "-nographic", "-nic", "none", "-no-reboot",
+		"-drive", "if=pflash,format=raw,readonly=on,file=" + ovmfCode,
+		"-drive", "if=pflash,format=raw,file=" + m.vars,
+		"-drive", "file=" + m.disk + ",format=raw,if=virtio"}
+	if fwcfg != "" {
+		args = append(args, "-fw_cfg", "name=opt/com.coreos/config,file="+fwcfg)
+	}
+	var out bytes.Buffer
+	cmd := exec.CommandContext(ctx, "qemu-system-x86_64", args...)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	err := cmd.Run()
+	console := out.String()
+	if d := os.Getenv("SLIPWAY_E2E_CONSOLES"); d != "" {
+		os.WriteFile(filepath.Join(d, strings.ReplaceAll(t.Name(), "/", "_")+"-"+start.Format("150405")+".log"), out.Bytes(), 0o644)
+	}
+	if ctx.Err() != nil {
+		t.Fatalf("the guest did not power off within %s; console:\n%s", deadline, tailN(console, 6000))
+	}
+	if err != nil {
+		t.Fatalf("qemu: %v; console:\n%s", err, tailN(console, 6000))
+	}
+	t.Logf("boot took %s", time.Since(start).Round(time.Second))
+	return console
+}
+
+func tailN(s string, n int) string {
+	if len(s) > n {
+		return "..." + s[len(s)-n:]
+	}
+	return s
+}
+
+var probeRe = regexp.MustCompile(`PROBE ([a-z-]+)=(.*)`)
+
+// probe returns the report the probe unit wrote on boot n: read from
+// STATE in the powered-off disk image (debugfs), which proves it was
+// written there, and checked against the serial console, where the unit
+// printed it too (a console line lost under load is logged, not fatal).
+func probe(t *testing.T, console, img string, n int) map[string]string {
+	t.Helper()
+	needTools(t, "debugfs")
+	state := inspectDisk(t, img).Partitions[3]
+	out, err := exec.Command("debugfs", "-R", fmt.Sprintf("cat /lib/slipway-probe/report-%d", n),
+		fmt.Sprintf("%s?offset=%d", img, state.Start)).Output()
+	if err != nil || !strings.Contains(string(out), "PROBE done=yes") {
+		t.Fatalf("no report %d on STATE (%v): %q; console:\n%s", n, err, out, tailN(console, 8000))
+	}
+	report := parseProbe(string(out))
+	t.Logf("probe %d: %v", n, report)
+	if onConsole := parseProbe(console); onConsole["done"] != "yes" {
+		t.Logf("the console lost some of the probe's lines (got %v)", onConsole)
+	}
+	return report
+}
+
+func parseProbe(s string) map[string]string {
+	out := map[string]string{}
+	for _, m := range probeRe.FindAllStringSubmatch(s, -1) {
+		out[m[1]] = strings.TrimSpace(strings.TrimRight(m[2], "\r"))
+	}
+	return out
+}
+
+// expect checks probe values, naming every mismatch.
+func expect(t *testing.T, got map[string]string, want map[string]string) {
+	t.Helper()
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("probe %s = %q, want %q", k, got[k], v)
+		}
+	}
+}
