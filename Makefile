@@ -27,8 +27,9 @@ build:
 deps:
 	hack/deps.sh
 
-## demo: the example's packages and repositories from real binaries, and
-## the example cluster's PKI and Ignition configs
+## demo: the example's packages and repositories from real binaries, its
+## images, the example cluster's PKI and Ignition configs, the node OS disk
+## image, and a first boot of the control-plane node in QEMU
 demo: deps build
 	hack/fetch-inputs.sh build/inputs amd64 arm64
 	hack/demo-key.sh build/keys
@@ -38,6 +39,9 @@ demo: deps build
 	bin/slipway spec validate -f examples/cluster.yaml
 	bin/slipway ignition generate -f examples/cluster.yaml --pki-dir build/pki -o $(DEMO_OUT)/ignition
 	bin/slipway pki check --pki-dir build/pki
+	bin/slipway disk build -f examples/release.yaml -o $(DEMO_OUT)/disk
+	bin/slipway disk inspect $(DEMO_OUT)/disk/example-0.1.0-amd64.raw
+	hack/demo-boot.sh $(DEMO_OUT)/disk/example-0.1.0-amd64.raw $(DEMO_OUT)/ignition/cp1.ign
 	@echo
 	@echo "apt: gpg --dearmor < $(DEMO_OUT)/v1.33/deb/Release.key > /etc/apt/keyrings/slipway.gpg"
 	@echo "     deb [signed-by=/etc/apt/keyrings/slipway.gpg] file:$$PWD/$(DEMO_OUT)/v1.33/deb/ /"

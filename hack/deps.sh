@@ -6,12 +6,16 @@ need=""
 for pair in dnf:dnf rpm:rpm rpmkeys:rpm mmdebstrap:mmdebstrap lintian:lintian createrepo_c:createrepo-c \
 	gpg:gnupg gpgv:gpgv dpkg-deb:dpkg file:file setfiles:policycoreutils openssl:openssl \
 	etcd:etcd-server etcdctl:etcd-client kubectl:kubernetes-client skopeo:skopeo docker-registry:docker-registry \
-	qemu-aarch64-static:qemu-user-static chroot:coreutils; do
+	qemu-aarch64-static:qemu-user-static chroot:coreutils qemu-system-x86_64:qemu-system-x86 qemu-img:qemu-utils \
+	mksquashfs:squashfs-tools mkfs.erofs:erofs-utils mkfs.vfat:dosfstools mdir:mtools sgdisk:gdisk mkfs.ext4:e2fsprogs \
+	debugfs:e2fsprogs jq:jq; do
 	cmd=${pair%%:*}; pkg=${pair#*:}
 	command -v "$cmd" >/dev/null 2>&1 || need="$need $pkg"
 done
 [ -e /usr/share/keyrings/debian-archive-keyring.gpg ] || need="$need debian-archive-keyring"
 [ -x /usr/lib/dracut/modules.d/30ignition/ignition ] || need="$need ignition"
+[ -e /usr/share/OVMF/OVMF_CODE_4M.fd ] || need="$need ovmf"
+[ -e /usr/lib/systemd/boot/efi/systemd-bootx64.efi ] || need="$need systemd-boot-efi"
 if [ -z "$need" ]; then
 	exit 0
 fi
