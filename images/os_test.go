@@ -41,7 +41,12 @@ func osTree(t *testing.T) string {
 	must(os.WriteFile(filepath.Join(root, "usr/bin/ping"), []byte("ping"), 0o755))
 	must(unix.Lsetxattr(filepath.Join(root, "usr/bin/ping"), "security.capability", capValue, 0))
 	must(os.WriteFile(filepath.Join(root, "usr/bin/su"), []byte("su"), 0o755))
-	must(os.Chmod(filepath.Join(root, "usr/bin/su"), 0o4755))
+	must(os.Chmod(filepath.Join(root, "usr/bin/su"), 0o755|os.ModeSetuid))
+	must(os.WriteFile(filepath.Join(root, "usr/bin/chage"), []byte("chage"), 0o755))
+	must(os.Lchown(filepath.Join(root, "usr/bin/chage"), 0, 42))
+	must(os.Chmod(filepath.Join(root, "usr/bin/chage"), 0o755|os.ModeSetgid))
+	must(os.MkdirAll(filepath.Join(root, "tmp"), 0o755))
+	must(os.Chmod(filepath.Join(root, "tmp"), 0o777|os.ModeSticky))
 	must(os.WriteFile(filepath.Join(root, "usr/bin/python3.11"), []byte("py"), 0o755))
 	must(os.Link(filepath.Join(root, "usr/bin/python3.11"), filepath.Join(root, "usr/bin/python3")))
 	must(os.Symlink("usr/bin", filepath.Join(root, "bin")))
@@ -92,7 +97,7 @@ func TestOSImageRoundTrip(t *testing.T) {
 
 func checkSame(t *testing.T, a, b string) {
 	t.Helper()
-	for _, rel := range []string{"usr/bin/ping", "usr/bin/su", "usr/bin/python3", "bin", "etc/shadow", "var/log/journal", "dev/null", "run/initctl"} {
+	for _, rel := range []string{"usr/bin/ping", "usr/bin/su", "usr/bin/chage", "tmp", "usr/bin/python3", "bin", "etc/shadow", "var/log/journal", "dev/null", "run/initctl"} {
 		sa, sb := lstat(t, filepath.Join(a, rel)), lstat(t, filepath.Join(b, rel))
 		if sa.Mode != sb.Mode || sa.Uid != sb.Uid || sa.Gid != sb.Gid || sa.Rdev != sb.Rdev {
 			t.Errorf("%s: mode %o uid %d gid %d rdev %d, want %o %d %d %d", rel, sb.Mode, sb.Uid, sb.Gid, sb.Rdev, sa.Mode, sa.Uid, sa.Gid, sa.Rdev)

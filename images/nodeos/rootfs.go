@@ -11,8 +11,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"golang.org/x/sys/unix"
 
 	"github.com/slipway-dev/slipway/images"
 	"github.com/slipway-dev/slipway/images/oci"
@@ -21,7 +23,7 @@ import (
 )
 
 // rootfsVersion changes when what Rootfs does to a tree changes.
-const rootfsVersion = "slipway-rootfs-v2"
+const rootfsVersion = "slipway-rootfs-v4"
 
 // Rootfs returns the release's node OS tree for arch and its cache key:
 // built (or unpacked, or copied) once into CacheDir/rootfs/KEY, finalized
@@ -58,7 +60,24 @@ func Rootfs(ctx context.Context, r *spec.Release, arch string, o Options) (strin
 	if err := rootfs.Check(tmp); err != nil {
 		return "", "", fmt.Errorf("the root filesystem cannot boot as a slipway node: %w", err)
 	}
+	if err := stampTimes(tmp, o.Epoch); err != nil {
+		return "", "", fmt.Errorf("stamping the root filesystem's times: %w", err)
+	}
 	return dir, key, os.Rename(tmp, dir)
+}
+
+// stampTimes sets every entry's modification time to the epoch, so the
+// slot filesystem depends on the tree's content only: a tree built by
+// mmdebstrap and the same tree flattened from its OS image give the same
+// bytes (mksquashfs only clamps times newer than SOURCE_DATE_EPOCH).
+func stampTimes(root string, epoch time.Time) error {
+	ts := []unix.Timespec{unix.NsecToTimespec(epoch.UnixNano()), unix.NsecToTimespec(epoch.UnixNano())}
+	return filepath.WalkDir(root, func(p string, _ fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return unix.UtimesNanoAt(unix.AT_FDCWD, p, ts, unix.AT_SYMLINK_NOFOLLOW)
+	})
 }
 
 // sourceKey returns how to make the tree at a path (which must not exist)
@@ -84,7 +103,11 @@ func sourceKey(ctx context.Context, r *spec.Release, rf spec.Rootfs, arch string
 		}
 		ref := rf.Image
 		if oci.IsLocalRef(ref) && !filepath.IsAbs(ref) {
-			ref = "./" + filepath.Join(base, ref)
+			abs, err := filepath.Abs(filepath.Join(base, ref))
+			if err != nil {
+				return nil, "", err
+			}
+			ref = abs
 		}
 		return func(ctx context.Context, dst string) error {
 			return images.UnpackOS(ctx, ref, arch, dst, true)

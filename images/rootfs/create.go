@@ -14,7 +14,7 @@ import (
 // create makes the entry at dst, replacing what is there unless both are
 // directories.
 func create(root, dst string, hdr *tar.Header, r io.Reader, o *options) error {
-	mode := os.FileMode(hdr.Mode).Perm() | os.FileMode(hdr.Mode)&(os.ModeSetuid|os.ModeSetgid|os.ModeSticky)
+	mode := entryMode(hdr)
 	if st, err := os.Lstat(dst); err == nil && !(st.IsDir() && hdr.Typeflag == tar.TypeDir) {
 		if err := os.RemoveAll(dst); err != nil {
 			return err
@@ -25,7 +25,7 @@ func create(root, dst string, hdr *tar.Header, r io.Reader, o *options) error {
 		if err := os.MkdirAll(dst, 0o755); err != nil {
 			return err
 		}
-		return os.Chmod(dst, os.FileMode(hdr.Mode).Perm())
+		return os.Chmod(dst, mode)
 	case tar.TypeReg:
 		return writeFile(dst, r, hdr.Size, mode)
 	case tar.TypeSymlink:
@@ -80,4 +80,10 @@ func clearDir(root, rel string) error {
 		}
 	}
 	return nil
+}
+
+// entryMode is the entry's permission bits with setuid, setgid and sticky
+// (tar's c_mode bits 04000, 02000, 01000) as os.FileMode flags.
+func entryMode(hdr *tar.Header) os.FileMode {
+	return hdr.FileInfo().Mode() & (os.ModePerm | os.ModeSetuid | os.ModeSetgid | os.ModeSticky)
 }

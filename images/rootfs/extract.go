@@ -178,6 +178,12 @@ func apply(dir, name string, hdr *tar.Header, r io.Reader, o *options) error {
 		if err := os.Lchown(dst, hdr.Uid, hdr.Gid); err != nil {
 			return err
 		}
+		if hdr.Typeflag != tar.TypeSymlink {
+			// chown clears setuid and setgid: set the mode again.
+			if err := os.Chmod(dst, entryMode(hdr)); err != nil {
+				return err
+			}
+		}
 		return setXattrs(dst, hdr)
 	}
 	return nil

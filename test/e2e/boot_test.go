@@ -16,6 +16,14 @@ import (
 // Ignition config, built once per run and shared by the boot tests.
 type nodeOS struct {
 	dir, spec, cache, image, ign string
+	// rootfs is the cached tree; slot the slot filesystem's digest.
+	rootfs, slot string
+}
+
+// diskBuild is what `slipway disk build --json` reports.
+type diskBuild struct {
+	Rootfs string
+	Disk   struct{ Slot struct{ Digest string } }
 }
 
 var (
@@ -137,6 +145,11 @@ spec:
 		return nil, fmt.Errorf("disk build: exit %d\n%s", r.code, tail(r.stderr))
 	}
 	t.Logf("slipway disk build (cold): %s", time.Since(start).Round(time.Second))
+	var built diskBuild
+	if err := json.Unmarshal([]byte(r.stdout), &built); err != nil || built.Disk.Slot.Digest == "" {
+		return nil, fmt.Errorf("disk build --json: %v\n%s", err, r.stdout)
+	}
+	f.rootfs, f.slot = built.Rootfs, built.Disk.Slot.Digest
 	f.image = filepath.Join(f.dir, "disk", "e2e-1.0.0-amd64.raw")
 	r = slipway(t, nil, "ignition", "generate", "-f", filepath.Join(f.dir, "cluster.yaml"), "--pki-dir", filepath.Join(f.dir, "pki"), "-o", filepath.Join(f.dir, "ign"))
 	if r.code != 0 {

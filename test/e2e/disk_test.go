@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -167,4 +168,37 @@ func corruptOSImage(t *testing.T) string {
 	os.Chmod(biggest, 0o644)
 	writeFile(t, biggest, string(b))
 	return layout
+}
+
+// TestDiskFromOSImage: the node OS tree packed as an OCI image (`images os
+// pack`) and used as spec.os.rootfs.image gives a slot filesystem
+// bit-identical to the one built from Debian packages: the OS image is
+// the OS.
+func TestDiskFromOSImage(t *testing.T) {
+	fx := theNodeOS(t)
+	dir := t.TempDir()
+	env := []string{"SOURCE_DATE_EPOCH=1700000000"}
+	if r := slipway(t, env, "images", "os", "pack", fx.rootfs, "--version", "1.0.0", "-o", filepath.Join(dir, "os"), "--cache-dir", fx.cache); r.code != 0 {
+		t.Fatalf("images os pack: exit %d\n%s", r.code, r.stderr)
+	}
+	spec, err := os.ReadFile(fx.spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "release.yaml")
+	writeFile(t, p, strings.Split(string(spec), "  os:\n")[0]+"  os:\n    version: 1.0.0\n    rootfs: {image: ./os/slipway-os}\n    disk: {esp: 128Mi, slot: 1Gi, state: 256Mi}\n")
+	r := slipway(t, env, "disk", "build", "-f", p, "-o", filepath.Join(dir, "disk"), "--cache-dir", fx.cache, "--json")
+	if r.code != 0 {
+		t.Fatalf("disk build from the OS image: exit %d\n%s", r.code, r.stderr)
+	}
+	var built diskBuild
+	if err := json.Unmarshal([]byte(r.stdout), &built); err != nil {
+		t.Fatal(err)
+	}
+	if built.Rootfs == fx.rootfs {
+		t.Fatal("the image source reused the Debian tree's cache entry: nothing was unpacked")
+	}
+	if built.Disk.Slot.Digest != fx.slot {
+		t.Fatalf("slot from the OS image %s, from Debian packages %s", built.Disk.Slot.Digest, fx.slot)
+	}
 }
