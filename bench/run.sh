@@ -15,6 +15,9 @@
 #   4. pushing the example's image index to Debian's docker-registry on
 #      127.0.0.1, cold and warm, vs skopeo copy from the same OCI layout
 #      (bench/images.sh).
+#   5. the disk image build vs the shell pipeline and mksquashfs alone, the
+#      unchanged rebuild, and boot time to multi-user vs a busybox
+#      initramfs under QEMU (bench/disk.sh).
 #
 # Both sides are measured in the same run, alternating, BENCH_RUNS times
 # (default 3), each measurement after waiting for a quiet machine; the
@@ -160,6 +163,10 @@ BENCH_DIR=$bench bench/pki.sh >/dev/null || die "bench/pki.sh failed"
 log "running bench/images.sh"
 BENCH_DIR=$bench BENCH_RUNS=$runs bench/images.sh >/dev/null || die "bench/images.sh failed"
 
+# --- disk image build vs the shell pipeline, boots vs busybox (bench/disk.sh)
+log "running bench/disk.sh"
+BENCH_DIR=$bench BENCH_RUNS=$runs bench/disk.sh >/dev/null || die "bench/disk.sh failed"
+
 # quiet NAME: NAME's measurements during which others used < 0.25 CPUs,
 # or all of them when none was quiet.
 quiet() {
@@ -201,6 +208,7 @@ table=$(
 		"$cold_cpu" "$peer_cpu" "$r3"
 	cat "$bench/pki-rows.md"
 	cat "$bench/images-rows.md"
+	cat "$bench/disk-rows.md"
 )
 cpus=$(nproc)
 notes=$(
@@ -209,6 +217,7 @@ notes=$(
 		printf "slipway kept %.2f of %d CPUs busy (CPU time / wall time); with all %d busy its CPU time allows a ratio of %.3f at best.\n", c / w, n, n, c / n / p }'
 	echo "Outputs compared before timing: $same of $jobs packages byte-identical between slipway and nfpm, the other $samecontent (debs) identical once uncompressed (unsigned, gzip level 6 on both sides, SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH)."
 	cat "$bench/pki-notes.md"
+	cat "$bench/disk-notes.md"
 )
 
 echo
@@ -230,6 +239,12 @@ echo "$notes"
 	echo '```'
 	echo "name wall-s cpu-s others-cpus"
 	cat "$times"
+	echo
+	echo "# image pushes (bench/images.sh): name wall-s"
+	cat "$bench/images-times.txt"
+	echo
+	echo "# disk builds and boots (bench/disk.sh)"
+	cat "$bench/disk-times.txt"
 	echo '```'
 	echo
 	echo "nfpm's wall time per run, summed by packager (deb compresses with compress/gzip on one CPU, rpm with klauspost/pgzip on all of them; both at gzip level 6):"

@@ -87,6 +87,7 @@ QEMU's fw_cfg. The same SOURCE_DATE_EPOCH and inputs give the same bytes.`,
 			if err := stage.Commit(); err != nil {
 				return err
 			}
+			res.Disk.Path = filepath.Join(output, res.Files[0])
 			if asJSON {
 				return writeJSON(cmd.OutOrStdout(), res)
 			}

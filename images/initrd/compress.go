@@ -24,7 +24,9 @@ const (
 func compressor(w io.Writer, c Compression) (io.WriteCloser, error) {
 	switch c {
 	case Zstd:
-		return zstd.NewWriter(w, zstd.WithEncoderLevel(zstd.SpeedBestCompression), zstd.WithEncoderConcurrency(1))
+		// SpeedBetterCompression: 0.24 s and 8.9 MB for the example OS,
+		// against 1.6 s and 8.3 MB at SpeedBestCompression (bench/disk.sh).
+		return zstd.NewWriter(w, zstd.WithEncoderLevel(zstd.SpeedBetterCompression), zstd.WithEncoderConcurrency(1))
 	case Gzip:
 		return gzip.NewWriterLevel(w, gzip.BestCompression)
 	case None:

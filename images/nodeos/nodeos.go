@@ -7,12 +7,15 @@ package nodeos
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/slipway-dev/slipway/images/disk"
 	"github.com/slipway-dev/slipway/images/initrd"
@@ -77,7 +80,7 @@ func BuildDisk(ctx context.Context, r *spec.Release, arch, dir string, o Options
 	if err != nil {
 		return nil, err
 	}
-	stage := o.Progress.Stage("building the disk image", 4)
+	stage := o.Progress.Stage("building the disk image", 5)
 	defer stage.Abort()
 	tree, key, err := Rootfs(ctx, r, arch, o)
 	if err != nil {
@@ -88,17 +91,24 @@ func BuildDisk(ctx context.Context, r *spec.Release, arch, dir string, o Options
 	if err != nil {
 		return nil, err
 	}
-	initrdPath := filepath.Join(dir, ".initrd-"+arch)
-	ires, err := writeInitrd(ctx, tree, k.Version, initrdPath, o.Epoch)
-	defer os.Remove(initrdPath)
-	if err != nil {
+	// The initramfs and the slot filesystem are built at once when the
+	// cache holds neither.
+	var g errgroup.Group
+	var ires *initrd.Result
+	var initrdPath string
+	var slot *disk.SlotImage
+	g.Go(func() (err error) {
+		initrdPath, ires, err = cachedInitrd(ctx, tree, key, k.Version, o)
+		return err
+	})
+	g.Go(func() (err error) {
+		slot, err = cachedSlot(ctx, tree, key, nos, o)
+		return err
+	})
+	if err := g.Wait(); err != nil {
 		return nil, err
 	}
 	stage.Step(fmt.Sprintf("initramfs (%d modules, %d KiB)", len(ires.Modules), ires.Size>>10))
-	slot, err := cachedSlot(ctx, tree, key, nos, o)
-	if err != nil {
-		return nil, err
-	}
 	stage.Step(fmt.Sprintf("slot filesystem (%s, %d MiB)", slot.FS, slot.Size>>20))
 	name := ImageName(r, arch)
 	res := &Result{Version: nos.Version, Arch: arch, Kernel: k.Version, Rootfs: tree, Initrd: ires}
@@ -108,6 +118,9 @@ func BuildDisk(ctx context.Context, r *spec.Release, arch, dir string, o Options
 		Version:    nos.Version, Cmdline: nos.Disk.Cmdline, Arch: arch, Layout: layout,
 		SlotFS: nos.Disk.SlotFilesystem, Epoch: o.Epoch,
 	}, disk.WithSlotImage(slot.Path))
+	if err == nil {
+		res.Disk.Path = filepath.Join(dir, name+".raw")
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -147,17 +160,38 @@ func diskLayout(d spec.Disk) (disk.Layout, error) {
 	return l, nil
 }
 
-// writeInitrd builds the initramfs of tree into path.
-func writeInitrd(ctx context.Context, tree, kver, path string, epoch time.Time) (*initrd.Result, error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, err
+// cachedInitrd returns the initramfs of the tree with key from the cache,
+// building it there when missing, with what Build reports of it.
+func cachedInitrd(ctx context.Context, tree, key, kver string, o Options) (string, *initrd.Result, error) {
+	p := filepath.Join(o.CacheDir, "initrds", fmt.Sprintf("%s-%s-%d.img", key[:32], kver, o.Epoch.Unix()))
+	if b, err := os.ReadFile(p + ".json"); err == nil {
+		var res initrd.Result
+		if json.Unmarshal(b, &res) == nil {
+			if _, err := os.Stat(p); err == nil {
+				return p, &res, nil
+			}
+		}
 	}
-	res, err := initrd.Build(ctx, f, initrd.Options{Rootfs: tree, KernelVersion: kver, Epoch: epoch})
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return "", nil, err
+	}
+	f, err := os.CreateTemp(filepath.Dir(p), ".initrd-")
+	if err != nil {
+		return "", nil, err
+	}
+	defer os.Remove(f.Name())
+	res, err := initrd.Build(ctx, f, initrd.Options{Rootfs: tree, KernelVersion: kver, Epoch: o.Epoch})
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	return res, err
+	if err != nil {
+		return "", nil, err
+	}
+	meta, _ := json.Marshal(res)
+	if err := os.WriteFile(p+".json", meta, 0o644); err != nil {
+		return "", nil, err
+	}
+	return p, res, os.Rename(f.Name(), p)
 }
 
 // cachedSlot returns the slot filesystem of the tree with key, building
