@@ -85,7 +85,9 @@ func makeSlotFS(ctx context.Context, out string, src SlotSource, o *options) err
 		err = run(ctx, []string{"SOURCE_DATE_EPOCH=" + epoch}, "mksquashfs", args...)
 	case FSErofs:
 		uuid := seed{src.Version, src.Epoch}.uuid("erofs rootfs")
-		err = run(ctx, nil, "mkfs.erofs", "-zlz4hc", "-T"+epoch, "-U"+uuid, "--quiet", out, src.Rootfs)
+		// Without SOURCE_DATE_EPOCH in its environment: mkfs.erofs would
+		// then only clamp newer times, while -T fixes every time.
+		err = run(ctx, []string{"SOURCE_DATE_EPOCH"}, "mkfs.erofs", "-zlz4hc", "-T"+epoch, "-U"+uuid, "--quiet", out, src.Rootfs)
 	default:
 		return fmt.Errorf("building slot filesystem: unknown type %q", src.FS)
 	}
