@@ -30,7 +30,7 @@ func Build(ctx context.Context, path string, in Input, opts ...Option) (*Result,
 	if err != nil {
 		return nil, err
 	}
-	if in, err = in.normalize(o.slotImage != ""); err != nil {
+	if in, err = in.normalize(o.slotImage != "" || o.slotFunc != nil); err != nil {
 		return nil, fmt.Errorf("checking disk input: %w", err)
 	}
 	stage := o.progress.Stage("building disk image "+filepath.Base(path), 5)
@@ -104,8 +104,16 @@ func fill(ctx context.Context, img *imageFile, parts []Partition, in Input, o *o
 // slotImage builds slot a's filesystem in the work directory, or takes
 // the prebuilt one.
 func slotImage(ctx context.Context, img *imageFile, in Input, o *options) (*SlotImage, error) {
+	if o.slotFunc != nil {
+		slot, err := o.slotFunc(ctx)
+		if err != nil {
+			return nil, err
+		}
+		o.slotImage = slot.Path // the caller's: not removed
+		return slot, nil
+	}
 	if o.slotImage != "" {
-		return describeSlot(o.slotImage, in.SlotFS)
+		return probeSlot(o.slotImage, in.SlotFS)
 	}
 	dir := o.workDir
 	if dir == "" {
@@ -120,7 +128,7 @@ func slotImage(ctx context.Context, img *imageFile, in Input, o *options) (*Slot
 		os.Remove(tmp)
 		return nil, err
 	}
-	slot, err := describeSlot(tmp, in.SlotFS)
+	slot, err := probeSlot(tmp, in.SlotFS)
 	if err != nil {
 		os.Remove(tmp)
 	}
@@ -138,8 +146,20 @@ func placeSlot(ctx context.Context, dst *os.File, p Partition, slot *SlotImage) 
 		return err
 	}
 	defer src.Close()
+	// The digest is computed from another handle while the kernel copies.
+	var g errgroup.Group
+	if slot.Digest == "" {
+		g.Go(func() (err error) {
+			slot.Digest, err = sha256File(slot.Path)
+			return err
+		})
+	}
 	if err := copyRange(ctx, dst, src, p.Start, 0, slot.Size); err != nil {
+		g.Wait()
 		return fmt.Errorf("copying the slot filesystem into %s: %w", p.Label, err)
+	}
+	if err := g.Wait(); err != nil {
+		return fmt.Errorf("hashing the slot filesystem: %w", err)
 	}
 	return nil
 }

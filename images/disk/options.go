@@ -1,6 +1,7 @@
 package disk
 
 import (
+	"context"
 	"fmt"
 	"os"
 
@@ -15,6 +16,7 @@ type options struct {
 	processors int
 	zstdLevel  int
 	slotImage  string
+	slotFunc   func(context.Context) (*SlotImage, error)
 	progress   progress.Reporter
 }
 
@@ -80,6 +82,20 @@ func WithSlotImage(path string) Option {
 			return fmt.Errorf("setting slot image: %s is not a regular file", path)
 		}
 		o.slotImage = path
+		return nil
+	}
+}
+
+// WithSlotFunc makes Build take slot a's filesystem from f, called
+// while the ESP and STATE are written, so a caller can build it (or wait
+// for it) at the same time; the SlotImage needs Path, FS and Size, and an
+// empty Digest is computed while the slot is copied into place.
+func WithSlotFunc(f func(context.Context) (*SlotImage, error)) Option {
+	return func(o *options) error {
+		if f == nil {
+			return fmt.Errorf("setting slot function: nil")
+		}
+		o.slotFunc = f
 		return nil
 	}
 }

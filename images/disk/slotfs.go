@@ -42,32 +42,13 @@ type SlotImage struct {
 // mkfs.erofs -zlz4hc -T Epoch (every time is the epoch) -U with a UUID
 // from the version and epoch. Options: WithProcessors, WithZstdLevel.
 func BuildSlot(ctx context.Context, dst string, src SlotSource, opts ...Option) (*SlotImage, error) {
-	o, err := newOptions(opts)
+	img, err := BuildSlotFS(ctx, dst, src, opts...)
 	if err != nil {
 		return nil, err
 	}
-	if src.FS == "" {
-		src.FS = FSSquashfs
+	if img.Digest, err = sha256File(dst); err != nil {
+		return nil, fmt.Errorf("hashing slot filesystem: %w", err)
 	}
-	tmp, err := tempPath(filepath.Dir(dst), "."+filepath.Base(dst)+".tmp-*")
-	if err != nil {
-		return nil, err
-	}
-	defer os.Remove(tmp)
-	if err := makeSlotFS(ctx, tmp, src, o); err != nil {
-		return nil, err
-	}
-	img, err := describeSlot(tmp, src.FS)
-	if err != nil {
-		return nil, err
-	}
-	if err := os.Chmod(tmp, 0o644); err != nil {
-		return nil, err
-	}
-	if err := os.Rename(tmp, dst); err != nil {
-		return nil, fmt.Errorf("renaming slot filesystem into place: %w", err)
-	}
-	img.Path = dst
 	return img, nil
 }
 
@@ -97,25 +78,72 @@ func makeSlotFS(ctx context.Context, out string, src SlotSource, o *options) err
 	return nil
 }
 
-// describeSlot checks that path holds a filesystem of type fs and returns
-// its size and digest.
-func describeSlot(path, fs string) (*SlotImage, error) {
+// BuildSlotFS is BuildSlot without the digest (SlotImage.Digest is
+// empty): Build computes it while copying the slot into place, so a
+// caller that builds the slot for Build does not read it twice.
+func BuildSlotFS(ctx context.Context, dst string, src SlotSource, opts ...Option) (*SlotImage, error) {
+	o, err := newOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	if src.FS == "" {
+		src.FS = FSSquashfs
+	}
+	tmp, err := tempPath(filepath.Dir(dst), "."+filepath.Base(dst)+".tmp-*")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(tmp)
+	if err := makeSlotFS(ctx, tmp, src, o); err != nil {
+		return nil, err
+	}
+	img, err := probeSlot(tmp, src.FS)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Chmod(tmp, 0o644); err != nil {
+		return nil, err
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		return nil, fmt.Errorf("renaming slot filesystem into place: %w", err)
+	}
+	img.Path = dst
+	return img, nil
+}
+
+// ProbeSlot checks that path holds a slot filesystem of type fs and
+// returns it with its size (no digest; see BuildSlotFS).
+func ProbeSlot(path, fs string) (*SlotImage, error) { return probeSlot(path, fs) }
+
+func probeSlot(path, fs string) (*SlotImage, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	got := probeFS(f, 0)
-	if got.Type != fs {
+	if got := probeFS(f, 0); got.Type != fs {
 		return nil, fmt.Errorf("slot filesystem %s: found %q, expected %s", path, got.Type, fs)
 	}
-	h := sha256.New()
-	n, err := io.Copy(h, f)
+	st, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("hashing slot filesystem: %w", err)
+		return nil, err
 	}
-	return &SlotImage{Path: path, FS: fs, Size: n, Digest: "sha256:" + hex.EncodeToString(h.Sum(nil))}, nil
+	return &SlotImage{Path: path, FS: fs, Size: st.Size()}, nil
 }
+
+func sha256File(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+}
+
 
 // tempPath creates an empty file with a unique name in dir for a tool to
 // overwrite; the caller removes it.

@@ -15,8 +15,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/slipway-dev/slipway/images/disk"
 	"github.com/slipway-dev/slipway/images/initrd"
 	"github.com/slipway-dev/slipway/internal/progress"
@@ -91,25 +89,16 @@ func BuildDisk(ctx context.Context, r *spec.Release, arch, dir string, o Options
 	if err != nil {
 		return nil, err
 	}
-	// The initramfs and the slot filesystem are built at once when the
-	// cache holds neither.
-	var g errgroup.Group
-	var ires *initrd.Result
-	var initrdPath string
-	var slot *disk.SlotImage
-	g.Go(func() (err error) {
-		initrdPath, ires, err = cachedInitrd(ctx, tree, key, k.Version, o)
-		return err
-	})
-	g.Go(func() (err error) {
-		slot, err = cachedSlot(ctx, tree, key, nos, o)
-		return err
-	})
-	if err := g.Wait(); err != nil {
+	// The slot filesystem is built (when the cache lacks it) while the
+	// initramfs is made and, inside disk.Build, the ESP and STATE are
+	// written; its digest is computed as it is copied into place.
+	waitSlot, stop := startSlot(ctx, tree, key, nos, o, stage)
+	defer stop()
+	initrdPath, ires, err := cachedInitrd(ctx, tree, key, k.Version, o)
+	if err != nil {
 		return nil, err
 	}
 	stage.Step(fmt.Sprintf("initramfs (%d modules, %d KiB)", len(ires.Modules), ires.Size>>10))
-	stage.Step(fmt.Sprintf("slot filesystem (%s, %d MiB)", slot.FS, slot.Size>>20))
 	name := ImageName(r, arch)
 	res := &Result{Version: nos.Version, Arch: arch, Kernel: k.Version, Rootfs: tree, Initrd: ires}
 	res.Disk, err = disk.Build(ctx, filepath.Join(dir, name+".raw"), disk.Input{
@@ -117,10 +106,7 @@ func BuildDisk(ctx context.Context, r *spec.Release, arch, dir string, o Options
 		Bootloader: filepath.Join(tree, "usr/lib/systemd/boot/efi/systemd-bootx64.efi"),
 		Version:    nos.Version, Cmdline: nos.Disk.Cmdline, Arch: arch, Layout: layout,
 		SlotFS: nos.Disk.SlotFilesystem, Epoch: o.Epoch,
-	}, disk.WithSlotImage(slot.Path))
-	if err == nil {
-		res.Disk.Path = filepath.Join(dir, name+".raw")
-	}
+	}, disk.WithSlotFunc(waitSlot))
 	if err != nil {
 		return nil, err
 	}
@@ -194,15 +180,42 @@ func cachedInitrd(ctx context.Context, tree, key, kver string, o Options) (strin
 	return p, res, os.Rename(f.Name(), p)
 }
 
+// startSlot builds (or finds) the slot filesystem in the background. wait
+// returns it once ready; stop cancels the build and waits for it to end.
+func startSlot(ctx context.Context, tree, key string, nos spec.OS, o Options, stage progress.Stage) (wait func(context.Context) (*disk.SlotImage, error), stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	var slot *disk.SlotImage
+	var err error
+	go func() {
+		defer close(done)
+		slot, err = cachedSlot(ctx, tree, key, nos, o)
+	}()
+	wait = func(ctx context.Context) (*disk.SlotImage, error) {
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if err != nil {
+			return nil, err
+		}
+		stage.Step(fmt.Sprintf("slot filesystem (%s, %d MiB)", slot.FS, slot.Size>>20))
+		cp := *slot
+		return &cp, nil
+	}
+	return wait, func() { cancel(); <-done }
+}
+
 // cachedSlot returns the slot filesystem of the tree with key, building
 // it into the cache when it is not there.
 func cachedSlot(ctx context.Context, tree, key string, nos spec.OS, o Options) (*disk.SlotImage, error) {
 	p := filepath.Join(o.CacheDir, "slots", fmt.Sprintf("%s-%s-z%d-%d.img", key[:32], nos.Disk.SlotFilesystem, disk.DefaultZstdLevel, o.Epoch.Unix()))
-	if st, err := os.Stat(p); err == nil {
-		return &disk.SlotImage{Path: p, FS: nos.Disk.SlotFilesystem, Size: st.Size()}, nil
+	if _, err := os.Stat(p); err == nil {
+		return disk.ProbeSlot(p, nos.Disk.SlotFilesystem)
 	}
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return nil, err
 	}
-	return disk.BuildSlot(ctx, p, disk.SlotSource{Rootfs: tree, FS: nos.Disk.SlotFilesystem, Version: nos.Version, Epoch: o.Epoch})
+	return disk.BuildSlotFS(ctx, p, disk.SlotSource{Rootfs: tree, FS: nos.Disk.SlotFilesystem, Version: nos.Version, Epoch: o.Epoch})
 }
