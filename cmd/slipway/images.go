@@ -144,13 +144,13 @@ unless --insecure is given. Blobs the registry already has are not
 uploaded again, and an index the registry already holds under its tag
 costs one request.
 
-With --from DIR, push pushes the layouts an earlier `+"`images build -o DIR`"+`
+With --from DIR, push pushes the layouts an earlier ` + "`images build -o DIR`" + `
 wrote (DIR/NAME, tagged with their ref name) instead of building: the
 bytes that were built and checked are the bytes published.`,
 		Example: `  slipway images push -f release.yaml --registry 127.0.0.1:5000/k8s
   slipway images build -f release.yaml -o out/images
   slipway images push --from out/images --registry registry.example.com/k8s`,
-		Args:    argsUsage(cobra.NoArgs),
+		Args: argsUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if registry == "" {
 				return &usageError{fmt.Errorf("--registry is required")}

@@ -144,7 +144,6 @@ func sha256File(path string) (string, error) {
 	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
 }
 
-
 // tempPath creates an empty file with a unique name in dir for a tool to
 // overwrite; the caller removes it.
 func tempPath(dir, pattern string) (string, error) {

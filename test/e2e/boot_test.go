@@ -191,7 +191,7 @@ func TestBootFirstAndSecond(t *testing.T) {
 	p := probe(t, first, m.disk, 1)
 	expect(t, p, map[string]string{
 		"entry": "slipway-a.conf", "version": "1.0.0", "pki-mode": "600",
-		"manifests": "etcd.yaml kube-apiserver.yaml kube-controller-manager.yaml kube-scheduler.yaml",
+		"manifests":      "etcd.yaml kube-apiserver.yaml kube-controller-manager.yaml kube-scheduler.yaml",
 		"kubelet-config": "yes", "containerd": "active", "root": "ro", "root-write": "refused",
 		"esp-config": "absent", "esp-mounted": "vfat", "boots": "1",
 	})
@@ -202,7 +202,7 @@ func TestBootFirstAndSecond(t *testing.T) {
 	p = probe(t, second, m.disk, 2)
 	expect(t, p, map[string]string{
 		"entry": "slipway-a.conf", "version": "1.0.0", "pki-mode": "600", "root": "ro", "root-write": "refused",
-		"manifests": "etcd.yaml kube-apiserver.yaml kube-controller-manager.yaml kube-scheduler.yaml",
+		"manifests":      "etcd.yaml kube-apiserver.yaml kube-controller-manager.yaml kube-scheduler.yaml",
 		"kubelet-config": "yes", "containerd": "active", "esp-config": "absent", "boots": "2",
 	})
 	if t.Failed() {
