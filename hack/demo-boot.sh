@@ -2,7 +2,8 @@
 # demo-boot.sh IMAGE NODE.ign: boot a copy of a slipway disk image in QEMU
 # (TCG, no network) with the node's Ignition config on fw_cfg, merged with
 # a report unit that prints the node's first-boot report on the console
-# and powers the machine off. Prints slipway-init's steps and the report.
+# and powers the machine off. Prints slipway-init's steps and the report
+# (read back from STATE). SLIPWAY names the slipway binary (bin/slipway).
 set -eu
 [ $# -eq 2 ] || { echo "usage: $0 IMAGE NODE.ign" >&2; exit 2; }
 img=$1 ign=$2
@@ -28,7 +29,9 @@ echo "static pods:  $(ls /etc/kubernetes/manifests | tr '\n' ' ')"
 echo "pki:          $(ls /etc/kubernetes/pki | wc -l) files, keys $(stat -c %a /etc/kubernetes/pki/*.key | sort -u | tr '\n' ' ')"
 echo "containerd:   $(systemctl is-active containerd)"
 echo "==================================================================="
-} >/dev/console
+} >/run/report
+mkdir -p /var/lib/slipway-demo && cp /run/report /var/lib/slipway-demo/report && sync
+cat /run/report >/dev/console
 systemctl poweroff --no-block
 SH
 unit='[Unit]
@@ -59,5 +62,11 @@ timeout 600 qemu-system-x86_64 -machine q35 -cpu max -m 1536 -smp 2 -nographic -
 	exit 1
 }
 grep -a '^slipway-init: ' "$work/console.log" | cut -c1-160
-sed -n '/==== first-boot report/,/^=====*\r*$/p' "$work/console.log" | tr -d '\r' | sed 's/^.*==== first-boot/==== first-boot/'
-grep -q 'first-boot report' "$work/console.log" || { echo "demo-boot: no report on the console" >&2; tail -40 "$work/console.log" >&2; exit 1; }
+# The report as the node wrote it on STATE (the console interleaves it
+# with kernel messages), read from the powered-off disk.
+off=$("${SLIPWAY:-bin/slipway}" disk inspect --json "$work/disk.raw" | jq '.partitions[3].start')
+debugfs -R "cat /lib/slipway-demo/report" "$work/disk.raw?offset=$off" 2>/dev/null | grep . || {
+	echo "demo-boot: the node wrote no report; console tail:" >&2
+	tail -40 "$work/console.log" >&2
+	exit 1
+}
