@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/slipway-dev/slipway/images/disk/boot"
+	"github.com/slipway-dev/slipway/node/boot"
 )
 
 func TestBuildPartitionsMatchSgdisk(t *testing.T) {

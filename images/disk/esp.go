@@ -12,7 +12,7 @@ import (
 	"github.com/diskfs/go-diskfs/filesystem"
 	"github.com/diskfs/go-diskfs/filesystem/fat32"
 
-	"github.com/slipway-dev/slipway/images/disk/boot"
+	"github.com/slipway-dev/slipway/node/boot"
 )
 
 // espLabel is the ESP's FAT volume label.

@@ -12,7 +12,7 @@ import (
 	"github.com/diskfs/go-diskfs/disk"
 	"github.com/diskfs/go-diskfs/partition/gpt"
 
-	"github.com/slipway-dev/slipway/images/disk/boot"
+	"github.com/slipway-dev/slipway/node/boot"
 )
 
 // ErrQcow2 is returned by Inspect and Personalize for qcow2 images: they

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/slipway-dev/slipway/images/disk/boot"
+	"github.com/slipway-dev/slipway/node/boot"
 )
 
 // Size units.

@@ -8,7 +8,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/slipway-dev/slipway/images/disk/boot"
+	"github.com/slipway-dev/slipway/node/boot"
 )
 
 func TestPersonalize(t *testing.T) {

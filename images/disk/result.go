@@ -3,7 +3,7 @@ package disk
 import (
 	"fmt"
 
-	"github.com/slipway-dev/slipway/images/disk/boot"
+	"github.com/slipway-dev/slipway/node/boot"
 )
 
 // Result describes a built image: what `slipway disk build --json` prints.

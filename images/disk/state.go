@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/slipway-dev/slipway/images/disk/boot"
+	"github.com/slipway-dev/slipway/node/boot"
 )
 
 // STATE is made by mkfs.ext4, not go-diskfs: go-diskfs v1.9.4's ext4.Create
