@@ -9,8 +9,8 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/slipway-dev/slipway/node/boot"
 	"github.com/slipway-dev/slipway/internal/progress"
+	"github.com/slipway-dev/slipway/node/boot"
 )
 
 // Build writes a fresh disk image at path: GPT (esp, slipway-a, slipway-b,
