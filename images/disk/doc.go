@@ -12,5 +12,5 @@
 // Personalize copies an image and puts a node's Ignition config on the copy.
 //
 // The boot-entry model (entries, loader.conf, systemd-boot's default
-// selection) is the pure package images/disk/boot, shared with node/.
+// selection) is the pure package node/boot, shared with the node agent.
 package disk
