@@ -1,15 +1,14 @@
 package packages
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sync"
 	"syscall"
+
+	"github.com/slipway-dev/slipway/internal/fileutil"
 )
 
 // digester hashes input files once per run, however many packages and
@@ -62,7 +61,7 @@ func (d *digester) file(p string) (string, error) {
 	}
 	d.mu.Unlock()
 	if !ok {
-		if sum, err = fileSHA256(p); err != nil {
+		if sum, err = fileutil.SHA256(p); err != nil {
 			return "", err
 		}
 	}
@@ -88,30 +87,5 @@ func (d *digester) save() error {
 	if err := os.MkdirAll(filepath.Dir(d.path), 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(d.path), ".digests-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), d.path)
-}
-
-func fileSHA256(p string) (string, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return "", fmt.Errorf("hashing input: %w", err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("hashing %s: %w", p, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return fileutil.WriteAtomic(d.path, b, 0o644)
 }

@@ -10,6 +10,8 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+
+	"github.com/slipway-dev/slipway/internal/fileutil"
 )
 
 // maxEntrySize bounds one unpacked file (1 GiB): archives of binaries
@@ -20,7 +22,7 @@ const maxEntrySize = 1 << 30
 // their base names, and returns them. Absolute paths, '..' and entries
 // other than files and directories are refused.
 func (f *Fetcher) unpack(archive string) ([]Binary, error) {
-	digest, err := fileDigest(archive)
+	digest, err := fileutil.SHA256(archive)
 	if err != nil {
 		return nil, err
 	}

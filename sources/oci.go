@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
 	"github.com/slipway-dev/slipway/images/oci"
+	"github.com/slipway-dev/slipway/internal/fileutil"
 	"github.com/slipway-dev/slipway/spec"
 )
 
@@ -53,7 +54,7 @@ func (f *Fetcher) fromImage(ctx context.Context, baseDir, arch string, src spec.
 		if len(bins) != 1 {
 			return nil, fmt.Errorf("source %s: sha256 needs path to name one file, not a directory", src.URL)
 		}
-		if got, err := fileDigest(bins[0].Path); err != nil || got != src.SHA256 {
+		if got, err := fileutil.SHA256(bins[0].Path); err != nil || got != src.SHA256 {
 			return nil, &ChecksumError{URL: src.URL + "#" + want, Want: src.SHA256, Got: got}
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"strings"
 
 	"github.com/slipway-dev/slipway/images/oci"
+	"github.com/slipway-dev/slipway/internal/fileutil"
 	"github.com/slipway-dev/slipway/spec"
 )
 
@@ -104,7 +105,7 @@ func (f *Fetcher) local(baseDir string, src spec.Source) ([]Binary, error) {
 		return dirBinaries(p)
 	}
 	if src.SHA256 != "" {
-		got, err := fileDigest(p)
+		got, err := fileutil.SHA256(p)
 		if err != nil {
 			return nil, err
 		}
@@ -156,7 +157,7 @@ func dirBinaries(dir string) ([]Binary, error) {
 // download fetches an https:// source into the cache unless it is there.
 func (f *Fetcher) download(ctx context.Context, src spec.Source) (string, error) {
 	dst := filepath.Join(f.CacheDir, "sha256", src.SHA256)
-	if got, err := fileDigest(dst); err == nil && got == src.SHA256 {
+	if got, err := fileutil.SHA256(dst); err == nil && got == src.SHA256 {
 		return dst, nil
 	}
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
@@ -198,19 +199,6 @@ func (f *Fetcher) download(ctx context.Context, src spec.Source) (string, error)
 		return "", fmt.Errorf("caching %s: %w", src.URL, err)
 	}
 	return dst, nil
-}
-
-func fileDigest(p string) (string, error) {
-	fh, err := os.Open(p)
-	if err != nil {
-		return "", err
-	}
-	defer fh.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, fh); err != nil {
-		return "", fmt.Errorf("hashing %s: %w", p, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 var errUnsafeEntry = errors.New("unsafe archive entry")

@@ -2,14 +2,13 @@ package disk
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/slipway-dev/slipway/internal/fileutil"
 )
 
 // SlotSource is the tree BuildSlot makes a slot filesystem of.
@@ -131,17 +130,10 @@ func probeSlot(path, fs string) (*SlotImage, error) {
 	return &SlotImage{Path: path, FS: fs, Size: st.Size()}, nil
 }
 
+// sha256File is the "sha256:<hex>" digest of a slot filesystem.
 func sha256File(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+	d, err := fileutil.SHA256(path)
+	return "sha256:" + d, err
 }
 
 // tempPath creates an empty file with a unique name in dir for a tool to

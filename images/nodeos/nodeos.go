@@ -17,6 +17,7 @@ import (
 
 	"github.com/slipway-dev/slipway/images/disk"
 	"github.com/slipway-dev/slipway/images/initrd"
+	"github.com/slipway-dev/slipway/internal/fileutil"
 	"github.com/slipway-dev/slipway/internal/progress"
 	"github.com/slipway-dev/slipway/spec"
 )
@@ -174,7 +175,7 @@ func cachedInitrd(ctx context.Context, tree, key, kver string, o Options) (strin
 		return "", nil, err
 	}
 	meta, _ := json.Marshal(res)
-	if err := os.WriteFile(p+".json", meta, 0o644); err != nil {
+	if err := fileutil.WriteAtomic(p+".json", meta, 0o644); err != nil {
 		return "", nil, err
 	}
 	return p, res, os.Rename(f.Name(), p)

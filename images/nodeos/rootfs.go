@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -19,6 +18,7 @@ import (
 	"github.com/slipway-dev/slipway/images"
 	"github.com/slipway-dev/slipway/images/oci"
 	"github.com/slipway-dev/slipway/images/rootfs"
+	"github.com/slipway-dev/slipway/internal/fileutil"
 	"github.com/slipway-dev/slipway/spec"
 )
 
@@ -114,7 +114,7 @@ func sourceKey(ctx context.Context, r *spec.Release, rf spec.Rootfs, arch string
 		}, "image " + d.String(), nil
 	case rf.Tarball != "":
 		p := resolve(base, rf.Tarball)
-		d, err := fileDigest(p)
+		d, err := fileutil.SHA256(p)
 		if err != nil {
 			return nil, "", fmt.Errorf("reading the rootfs tarball: %w", err)
 		}
@@ -166,19 +166,6 @@ func resolve(base, p string) string {
 		return p
 	}
 	return filepath.Join(base, p)
-}
-
-func fileDigest(p string) (string, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // treeKey hashes what make would look at in a tree: every entry's path,

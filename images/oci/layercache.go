@@ -12,6 +12,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/slipway-dev/slipway/internal/fileutil"
 )
 
 // layerCacheVersion changes when the way layers are written changes, so
@@ -41,21 +42,15 @@ func layerKey(entries []File, o *options) (string, error) {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\n%d\n", layerCacheVersion, o.epoch.Unix())
 	for _, f := range entries {
-		content := sha256.Sum256(f.Contents)
+		sum := sha256.Sum256(f.Contents)
+		content := hex.EncodeToString(sum[:])
 		if f.Source != "" {
-			fh, err := os.Open(f.Source)
-			if err != nil {
+			var err error
+			if content, err = fileutil.SHA256(f.Source); err != nil {
 				return "", fmt.Errorf("reading source: %w", err)
 			}
-			c := sha256.New()
-			_, err = io.Copy(c, fh)
-			fh.Close()
-			if err != nil {
-				return "", fmt.Errorf("reading source: %w", err)
-			}
-			copy(content[:], c.Sum(nil))
 		}
-		line, _ := json.Marshal([]any{f.Path, f.Type, uint32(f.Mode), f.UID, f.GID, f.Target, f.Source != "", hex.EncodeToString(content[:])})
+		line, _ := json.Marshal([]any{f.Path, f.Type, uint32(f.Mode), f.UID, f.GID, f.Target, f.Source != "", content})
 		h.Write(append(line, '\n'))
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
@@ -83,27 +78,11 @@ func storeLayer(dir, key string, l *memLayer) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	if err := writeAtomic(filepath.Join(dir, l.digest.Hex+".tar.gz"), l.gz); err != nil {
+	if err := fileutil.WriteAtomic(filepath.Join(dir, l.digest.Hex+".tar.gz"), l.gz, 0o644); err != nil {
 		return err
 	}
 	rec, _ := json.Marshal(cacheRecord{Digest: l.digest, DiffID: l.diffID, Size: int64(len(l.gz))})
-	return writeAtomic(filepath.Join(dir, key+".json"), rec)
-}
-
-func writeAtomic(p string, b []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(p), ".tmp-")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), p)
+	return fileutil.WriteAtomic(filepath.Join(dir, key+".json"), rec, 0o644)
 }
 
 // fileLayer is a cached layer read from its compressed file.

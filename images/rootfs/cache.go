@@ -9,9 +9,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
-	"os"
 	"slices"
+
+	"github.com/slipway-dev/slipway/internal/fileutil"
 )
 
 // debianRecipe versions what BuildDebian does beyond its inputs (hooks,
@@ -49,17 +49,11 @@ func DebianKey(d Debian, localDebDigests ...string) string {
 func DebDigests(paths ...string) ([]string, error) {
 	out := make([]string, len(paths))
 	for i, p := range paths {
-		f, err := os.Open(p)
+		d, err := fileutil.SHA256(p)
 		if err != nil {
 			return nil, fmt.Errorf("digesting package: %w", err)
 		}
-		h := sha256.New()
-		_, err = io.Copy(h, f)
-		f.Close()
-		if err != nil {
-			return nil, fmt.Errorf("digesting %s: %w", p, err)
-		}
-		out[i] = "sha256:" + hex.EncodeToString(h.Sum(nil))
+		out[i] = "sha256:" + d
 	}
 	return out, nil
 }
