@@ -269,8 +269,6 @@ basis() { # "k quiet of n" for NAME
 	k=$(awk -v n="$1" '$1 == n && $4 < 0.25' "$times" | wc -l)
 	if [ "$k" -gt 0 ]; then echo "$k quiet of $n"; else echo "NO quiet run of $n: machine busy"; fi
 }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
-verdict() { awk -v r="$1" -v t="$2" 'BEGIN { print (r <= t ? "met" : "NOT met") }'; }
 cold=$(median slipway-cold); warm=$(median slipway-warm); pipe=$(median pipeline); fl=$(median floor)
 cold_cpu=$(median slipway-cold 3); pipe_cpu=$(median pipeline 3); fl_cpu=$(median floor 3)
 up_s=$(median boot-slipway-up); up_b=$(median boot-busybox-up); up_f=$(median boot-first-up)

@@ -78,8 +78,6 @@ stop_registry
 median() { awk -v n="$1" '$1 == n { print $2 }' "$times" | sort -g |
 	awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 sc=$(median slipway-cold); sw=$(median slipway-warm); kc=$(median skopeo-cold); kw=$(median skopeo-warm); st=$(median startup)
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
-verdict() { awk -v r="$1" -v t="$2" 'BEGIN { print (r <= t ? "met" : "NOT met") }'; }
 r1=$(ratio "$sc" "$kc"); r2=$(ratio "$sw" "$sc"); r3=$(ratio "$sw" "$kw")
 size=$(du -sb "$layout/etcd/blobs" | cut -f1)
 {

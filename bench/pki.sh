@@ -180,8 +180,6 @@ basis() {
 	k=$(awk -v n="$1" '$1 == n && $5 < 0.25' "$times" | wc -l)
 	if [ "$k" -gt 0 ]; then echo "$k quiet of $n runs"; else echo "NO quiet run of $n: machine busy, figure not meaningful"; fi
 }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f", a / b }'; }
-verdict() { awk -v r="$1" -v t="$2" 'BEGIN { print (r <= t ? "met" : "NOT met") }'; }
 mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
 nodes_total=$((ncp + nworkers))

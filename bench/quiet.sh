@@ -1,4 +1,5 @@
-# quiet.sh: sourced by bench/run.sh and bench/pki.sh (which define log).
+# quiet.sh: sourced by every bench script (which define log): waiting for a
+# quiet machine, and the ratio and verdict of a table row.
 #
 # Other processes competing for the CPUs cap a parallel build far more than
 # a sequential one (with the kernel's autogroup scheduling, another busy
@@ -22,3 +23,7 @@ wait_quiet() {
 		fi
 	done
 }
+
+# ratio A B: A / B with four decimals; verdict RATIO TARGET: met or NOT met.
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f", a / b }'; }
+verdict() { awk -v r="$1" -v t="$2" 'BEGIN { print (r <= t ? "met" : "NOT met") }'; }

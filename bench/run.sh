@@ -191,8 +191,6 @@ warm=$(median slipway-warm 2)
 peer=$(median nfpm 2)
 cold_cpu=$(median slipway-cold 3)
 peer_cpu=$(median nfpm 3)
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f", a / b }'; }
-verdict() { awk -v r="$1" -v t="$2" 'BEGIN { print (r <= t ? "met" : "NOT met") }'; }
 r1=$(ratio "$cold" "$peer")
 r2=$(ratio "$warm" "$cold")
 r3=$(ratio "$cold_cpu" "$peer_cpu")

@@ -255,48 +255,6 @@ func debianBase(ctx context.Context, pkgs []string, arch string, o Options) (v1.
 	return oci.LayerFromDir(dir, oci.WithEpoch(o.Epoch), o.layerCache())
 }
 
-// Output formats of Write.
-const (
-	// FormatLayout writes an OCI image layout directory DIR/NAME.
-	FormatLayout = "layout"
-	// FormatArchive writes an OCI layout archive DIR/NAME.tar.
-	FormatArchive = "archive"
-)
-
-// Write writes each index in format into dir, its tag as the ref name.
-func Write(ctx context.Context, dir string, built []Built, format string) error {
-	for _, b := range built {
-		var err error
-		if format == FormatArchive {
-			err = oci.WriteArchive(ctx, filepath.Join(dir, b.Name+".tar"), b.Index, oci.WithRefName(b.Tag), oci.WithEpoch(epochOf(b)))
-		} else {
-			err = oci.WriteLayout(ctx, filepath.Join(dir, b.Name), b.Index, oci.WithRefName(b.Tag))
-		}
-		if err != nil {
-			return fmt.Errorf("writing %s: %w", b.Name, err)
-		}
-	}
-	return nil
-}
-
-// epochOf is the creation time of an index's first image, so archives
-// are stamped like the images they hold.
-func epochOf(b Built) time.Time {
-	im, err := b.Index.IndexManifest()
-	if err != nil || len(im.Manifests) == 0 {
-		return time.Unix(0, 0)
-	}
-	img, err := b.Index.Image(im.Manifests[0].Digest)
-	if err != nil {
-		return time.Unix(0, 0)
-	}
-	cf, err := img.ConfigFile()
-	if err != nil {
-		return time.Unix(0, 0)
-	}
-	return cf.Created.Time
-}
-
 // PushOptions configure Push.
 type PushOptions struct {
 	// Insecure allows plain HTTP beyond loopback registries.

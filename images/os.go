@@ -50,7 +50,7 @@ func PackOS(ctx context.Context, o OSImage) (v1.ImageIndex, error) {
 			return nil, err
 		}
 		defer os.RemoveAll(tmp)
-		if err := unpackTarball(ctx, root, tmp); err != nil {
+		if err := UnpackRootTarball(ctx, root, tmp); err != nil {
 			return nil, fmt.Errorf("packing OS image: %w", err)
 		}
 		root = tmp
@@ -90,11 +90,6 @@ func osAnnotations(o OSImage) map[string]string {
 // into dst with rootfs.Extract's safety rules, keeping owners and
 // attributes when run as root and allowing device nodes.
 func UnpackRootTarball(ctx context.Context, path, dst string) error {
-	return unpackTarball(ctx, path, dst)
-}
-
-// unpackTarball unpacks a root filesystem archive (plain or gzip).
-func unpackTarball(ctx context.Context, path, dst string) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -53,7 +54,8 @@ top), its initramfs (slipway-init, kernel modules, Ignition), and the disk
 image. Trees and slot filesystems are cached by their inputs in the cache
 directory: an unchanged release rebuilds only the image file. The image is
 generic (no secrets); give each node its config with 'disk personalize' or
-QEMU's fw_cfg. The same SOURCE_DATE_EPOCH and inputs give the same bytes.`,
+QEMU's fw_cfg. The same SOURCE_DATE_EPOCH and inputs give the same bytes.
+SLIPWAY_VERBOSE=1 shows mmdebstrap's output.`,
 		Example: `  slipway disk build -f release.yaml -o out/disk
   slipway disk inspect out/disk/example-0.1.0-amd64.raw`,
 		Args: argsUsage(cobra.NoArgs),
@@ -109,13 +111,11 @@ QEMU's fw_cfg. The same SOURCE_DATE_EPOCH and inputs give the same bytes.`,
 
 // osLog shows mmdebstrap's output only with SLIPWAY_VERBOSE set; the
 // progress display says what runs.
-func osLog(cmd *cobra.Command) *os.File {
+func osLog(cmd *cobra.Command) io.Writer {
 	if os.Getenv("SLIPWAY_VERBOSE") != "" {
-		if f, ok := cmd.ErrOrStderr().(*os.File); ok {
-			return f
-		}
+		return cmd.ErrOrStderr()
 	}
-	return nil
+	return nil // not a typed nil: nodeos discards output only for a nil interface
 }
 
 // releaseDebs builds the release's packages (cached) into a temporary

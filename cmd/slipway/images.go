@@ -6,12 +6,12 @@ import (
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/slipway-dev/slipway/images"
 	"github.com/slipway-dev/slipway/internal/progress"
-	"github.com/slipway-dev/slipway/internal/staging"
 	"github.com/slipway-dev/slipway/sources"
 )
 
@@ -28,17 +28,18 @@ func (f *imageFlags) register(cmd *cobra.Command) {
 }
 
 // build loads the release and builds its images.
-func (f *imageFlags) build(cmd *cobra.Command) ([]images.Built, error) {
+// It returns the images and the epoch they are stamped with.
+func (f *imageFlags) build(cmd *cobra.Command) ([]images.Built, time.Time, error) {
 	r, err := loadRelease(cmd, f.file)
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
 	if len(r.Images()) == 0 {
-		return nil, &usageError{fmt.Errorf("%s declares no images (spec.images, or a control-plane component)", f.file)}
+		return nil, time.Time{}, &usageError{fmt.Errorf("%s declares no images (spec.images, or a control-plane component)", f.file)}
 	}
 	epoch, err := sourceDateEpoch(cmd.ErrOrStderr())
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
 	cache := f.cacheDir
 	if cache == "" {
@@ -46,10 +47,11 @@ func (f *imageFlags) build(cmd *cobra.Command) ([]images.Built, error) {
 	}
 	rep := progress.New(cmd.ErrOrStderr())
 	defer rep.Wait()
-	return images.Build(cmd.Context(), r, images.Options{
+	built, err := images.Build(cmd.Context(), r, images.Options{
 		Epoch: epoch, Fetcher: &sources.Fetcher{CacheDir: cache}, Debs: images.AptDownload(cache),
 		Revision: gitRevision(filepath.Dir(r.File())), Progress: rep,
 	})
+	return built, epoch, err
 }
 
 func (f *imageFlags) report(cmd *cobra.Command, built []images.Built, where string) error {
@@ -105,19 +107,11 @@ func newImagesBuildCommand() *cobra.Command {
 			if format != images.FormatLayout && format != images.FormatArchive {
 				return &usageError{fmt.Errorf("--format %q: want layout or archive", format)}
 			}
-			built, err := f.build(cmd)
+			built, epoch, err := f.build(cmd)
 			if err != nil {
 				return err
 			}
-			stage, err := staging.New(output)
-			if err != nil {
-				return err
-			}
-			defer stage.Abort()
-			if err := images.Write(cmd.Context(), stage.Path, built, format); err != nil {
-				return err
-			}
-			if err := stage.Commit(); err != nil {
+			if err := writeStaged(cmd, output, built, format, epoch); err != nil {
 				return err
 			}
 			return f.report(cmd, built, output)
@@ -160,7 +154,7 @@ bytes that were built and checked are the bytes published.`,
 			if from != "" {
 				built, err = images.ReadLayouts(from)
 			} else {
-				built, err = f.build(cmd)
+				built, _, err = f.build(cmd)
 			}
 			if err != nil {
 				return err

@@ -3,10 +3,10 @@ package main
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -59,7 +59,7 @@ func localRef(ref string) string {
 	if oci.IsLocalRef(ref) || strings.Contains(ref, "://") {
 		return ref
 	}
-	if _, err := filepath.Abs(ref); err == nil && pathExists(strings.SplitN(ref, ":", 2)[0]) {
+	if pathExists(strings.SplitN(ref, ":", 2)[0]) {
 		return "./" + ref
 	}
 	return ref
@@ -145,7 +145,7 @@ func newImagesOSPackCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-			} else if err := writeStaged(cmd, output, b, format); err != nil {
+			} else if err := writeStaged(cmd, output, b, format, epoch); err != nil {
 				return err
 			}
 			return reportBuilt(cmd, b, where, asJSON)
@@ -195,13 +195,13 @@ func newImagesOSUnpackCommand() *cobra.Command {
 }
 
 // writeStaged writes built images into output, all or nothing.
-func writeStaged(cmd *cobra.Command, output string, built []images.Built, format string) error {
+func writeStaged(cmd *cobra.Command, output string, built []images.Built, format string, epoch time.Time) error {
 	stage, err := staging.New(output)
 	if err != nil {
 		return err
 	}
 	defer stage.Abort()
-	if err := images.Write(cmd.Context(), stage.Path, built, format); err != nil {
+	if err := images.Write(cmd.Context(), stage.Path, built, format, epoch); err != nil {
 		return err
 	}
 	return stage.Commit()

@@ -74,8 +74,9 @@ func fill(ctx context.Context, img *imageFile, parts []Partition, in Input, o *o
 	s := seed{in.Version, in.Epoch}
 	g, gctx := errgroup.WithContext(ctx)
 	var slot *SlotImage
+	var built bool // slot is Build's own temporary file, removed at the end
 	g.Go(func() (err error) {
-		slot, err = slotImage(gctx, img, in, o)
+		slot, built, err = slotImage(gctx, img, in, o)
 		stage.Step("slot filesystem (" + in.SlotFS + ")")
 		return err
 	})
@@ -88,7 +89,7 @@ func fill(ctx context.Context, img *imageFile, parts []Partition, in Input, o *o
 		return makeState(gctx, img.tmp, parts[3], stateFS{s.uuid("ext4 state"), s.uuid("ext4 hash seed"), in.Epoch})
 	})
 	err := g.Wait()
-	if slot != nil && slot.Path != o.slotImage {
+	if built {
 		defer os.Remove(slot.Path)
 	}
 	if err != nil {
@@ -101,19 +102,16 @@ func fill(ctx context.Context, img *imageFile, parts []Partition, in Input, o *o
 	return slot, nil
 }
 
-// slotImage builds slot a's filesystem in the work directory, or takes
-// the prebuilt one.
-func slotImage(ctx context.Context, img *imageFile, in Input, o *options) (*SlotImage, error) {
-	if o.slotFunc != nil {
-		slot, err := o.slotFunc(ctx)
-		if err != nil {
-			return nil, err
-		}
-		o.slotImage = slot.Path // the caller's: not removed
-		return slot, nil
-	}
-	if o.slotImage != "" {
-		return probeSlot(o.slotImage, in.SlotFS)
+// slotImage returns slot a's filesystem: the caller's (WithSlotFunc,
+// WithSlotImage), or one built in the work directory (built is then true).
+func slotImage(ctx context.Context, img *imageFile, in Input, o *options) (slot *SlotImage, built bool, err error) {
+	switch {
+	case o.slotFunc != nil:
+		slot, err = o.slotFunc(ctx)
+		return slot, false, err
+	case o.slotImage != "":
+		slot, err = probeSlot(o.slotImage, in.SlotFS)
+		return slot, false, err
 	}
 	dir := o.workDir
 	if dir == "" {
@@ -121,18 +119,18 @@ func slotImage(ctx context.Context, img *imageFile, in Input, o *options) (*Slot
 	}
 	tmp, err := tempPath(dir, "."+filepath.Base(img.final)+".slot-*")
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	src := SlotSource{Rootfs: in.Rootfs, FS: in.SlotFS, Version: in.Version, Epoch: in.Epoch}
 	if err := makeSlotFS(ctx, tmp, src, o); err != nil {
 		os.Remove(tmp)
-		return nil, err
+		return nil, false, err
 	}
-	slot, err := probeSlot(tmp, in.SlotFS)
-	if err != nil {
+	if slot, err = probeSlot(tmp, in.SlotFS); err != nil {
 		os.Remove(tmp)
+		return nil, false, err
 	}
-	return slot, err
+	return slot, true, nil
 }
 
 // placeSlot copies the slot filesystem into partition p after checking it

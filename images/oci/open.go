@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -127,13 +126,9 @@ func openRemote(ctx context.Context, ref string, opts []Option) (*Artifact, erro
 	if err != nil {
 		return nil, err
 	}
-	var nopts []name.Option
-	if o.insecure {
-		nopts = append(nopts, name.Insecure)
-	}
-	r, err := name.ParseReference(ref, nopts...)
+	r, err := o.parseRef(ref)
 	if err != nil {
-		return nil, fmt.Errorf("parsing reference: %w", err)
+		return nil, err
 	}
 	ropts := o.remoteOptions(ctx, nil)
 	desc, err := remote.Get(r, ropts...)

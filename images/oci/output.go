@@ -77,34 +77,14 @@ func Push(ctx context.Context, ref string, idx v1.ImageIndex, opts ...Option) (P
 	if err != nil {
 		return PushResult{}, err
 	}
-	if o.progress != nil {
-		// go-containerregistry closes the channel once it has it; close it
-		// here when returning before that.
-		ch := o.progress
-		defer func() {
-			if o.progress != nil {
-				close(ch)
-			}
-		}()
-	}
-	var nopts []name.Option
-	if o.insecure {
-		nopts = append(nopts, name.Insecure)
-	}
-	r, err := name.ParseReference(ref, nopts...)
+	r, digest, err := pushTarget(ref, idx, o)
 	if err != nil {
-		return PushResult{}, fmt.Errorf("parsing reference %q: %w", ref, err)
+		if o.progress != nil {
+			close(o.progress) // go-containerregistry closes it once it has it
+		}
+		return PushResult{}, err
 	}
-	digest, err := idx.Digest()
-	if err != nil {
-		return PushResult{}, fmt.Errorf("computing index digest: %w", err)
-	}
-	if d, ok := r.(name.Digest); ok && d.DigestStr() != digest.String() {
-		return PushResult{}, fmt.Errorf("pushing %s: index digest is %s", ref, digest)
-	}
-	progress := o.progress
-	o.progress = nil
-	if err := remote.WriteIndex(r, idx, o.remoteOptions(ctx, progress)...); err != nil {
+	if err := remote.WriteIndex(r, idx, o.remoteOptions(ctx, o.progress)...); err != nil {
 		return PushResult{}, fmt.Errorf("pushing %s: %w", ref, describeRemoteError(r.Context().RegistryStr(), o, err))
 	}
 	ropts := o.remoteOptions(ctx, nil)
@@ -120,6 +100,22 @@ func Push(ctx context.Context, ref string, idx v1.ImageIndex, opts ...Option) (P
 		res.References = append(res.References, t.String())
 	}
 	return res, nil
+}
+
+// pushTarget parses ref and checks that a digest in it is idx's.
+func pushTarget(ref string, idx v1.ImageIndex, o *options) (name.Reference, v1.Hash, error) {
+	r, err := o.parseRef(ref)
+	if err != nil {
+		return nil, v1.Hash{}, err
+	}
+	digest, err := idx.Digest()
+	if err != nil {
+		return nil, v1.Hash{}, fmt.Errorf("computing index digest: %w", err)
+	}
+	if d, ok := r.(name.Digest); ok && d.DigestStr() != digest.String() {
+		return nil, v1.Hash{}, fmt.Errorf("pushing %s: index digest is %s", ref, digest)
+	}
+	return r, digest, nil
 }
 
 // schemeGuard refuses plain-HTTP requests to non-loopback hosts unless

@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
@@ -40,6 +41,19 @@ func WithProgress(ch chan<- v1.Update) Option {
 
 func (o *options) backoff() remote.Backoff {
 	return remote.Backoff{Duration: 500 * time.Millisecond, Factor: 2, Jitter: 0, Steps: o.retries}
+}
+
+// parseRef parses a registry reference; WithInsecure allows plain HTTP.
+func (o *options) parseRef(ref string) (name.Reference, error) {
+	var nopts []name.Option
+	if o.insecure {
+		nopts = append(nopts, name.Insecure)
+	}
+	r, err := name.ParseReference(ref, nopts...)
+	if err != nil {
+		return nil, fmt.Errorf("parsing reference %q: %w", ref, err)
+	}
+	return r, nil
 }
 
 // remoteOptions are the go-containerregistry options every registry call
