@@ -150,6 +150,8 @@ func (j *job) nfpmContents(o *options, dir string) (files.Contents, error) {
 			nc.Type = files.TypeDir
 		case spec.FileConfig:
 			nc.Type = files.TypeConfigNoReplace
+		case fileSymlink:
+			nc.Type, nc.Source = files.TypeSymlink, c.Target
 		}
 		if c.data != nil {
 			nc.Source = filepath.Join(dir, fmt.Sprintf(".content-%d", i))

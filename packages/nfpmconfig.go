@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/goreleaser/nfpm/v2"
+	"github.com/goreleaser/nfpm/v2/files"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/slipway-dev/slipway/spec"
@@ -117,7 +118,7 @@ func (j *job) writeNFPMConfig(o *options, dir, keyFile string) (NFPMConfig, erro
 		return NFPMConfig{}, err
 	}
 	for _, c := range info.Contents {
-		if c.Source != "" && !filepath.IsAbs(c.Source) {
+		if c.Source != "" && c.Type != files.TypeSymlink && !filepath.IsAbs(c.Source) {
 			if c.Source, err = filepath.Abs(c.Source); err != nil {
 				return NFPMConfig{}, err
 			}

@@ -37,6 +37,7 @@ type content struct {
 	Type   string      `json:"type"`
 	Mode   fs.FileMode `json:"mode"`
 	Digest string      `json:"digest,omitempty"`
+	Target string      `json:"target,omitempty"` // of a symlink
 	src    string      // file on this machine
 	data   []byte      // inline content
 	static bool        // src is a statically linked ELF binary
@@ -126,6 +127,7 @@ func plan(r *spec.Release, in *inputs, epoch time.Time) ([]*job, error) {
 				if err := j.resolve(r, in); err != nil {
 					return nil, fmt.Errorf("package %s for %s (%s): %w", p.Name, arch, format, err)
 				}
+				j.addNodeFiles()
 				if format == spec.FormatDeb {
 					if err := j.debianDocs(epoch); err != nil {
 						return nil, err
