@@ -31,7 +31,7 @@ func readESP(d *disk.Disk, n int, info *Info) error {
 	}
 	info.Ignition = exists[boot.IgnitionPath]
 	if exists[boot.LoaderPath] {
-		b, err := fs.ReadFile(boot.LoaderPath)
+		b, err := readFATFile(fs, boot.LoaderPath)
 		if err != nil {
 			return err
 		}
@@ -96,7 +96,7 @@ func readEntries(fs fatFS) ([]boot.Entry, error) {
 		if !strings.EqualFold(path.Ext(name), ".conf") || de.IsDir() || strings.HasPrefix(name, "auto-") {
 			continue
 		}
-		b, err := fs.ReadFile(boot.EntriesDir + "/" + name)
+		b, err := readFATFile(fs, boot.EntriesDir+"/"+name)
 		if err != nil {
 			return nil, err
 		}

@@ -27,8 +27,8 @@ func SHA256(path string) (string, error) {
 }
 
 // WriteAtomic writes data to path with perm through a temporary file in
-// the same directory, renamed into place: readers see the old content or
-// the new, never a part.
+// the same directory, synced and renamed into place: readers see the old
+// content or the new, never a part.
 func WriteAtomic(path string, data []byte, perm os.FileMode) error {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
@@ -40,6 +40,10 @@ func WriteAtomic(path string, data []byte, perm os.FileMode) error {
 		return err
 	}
 	if err := f.Chmod(perm); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
 		f.Close()
 		return err
 	}
