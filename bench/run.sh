@@ -18,6 +18,8 @@
 #   5. the disk image build vs the shell pipeline and mksquashfs alone, the
 #      unchanged rebuild, and boot time to multi-user vs a busybox
 #      initramfs under QEMU (bench/disk.sh).
+#   6. the slot write of `slipway node upgrade` on a disk image file vs dd
+#      conv=fsync, and the bytes a patch upgrade moves (bench/upgrade.sh).
 #
 # Both sides are measured in the same run, alternating, BENCH_RUNS times
 # (default 3), each measurement after waiting for a quiet machine; the
@@ -167,6 +169,10 @@ BENCH_DIR=$bench BENCH_RUNS=$runs bench/images.sh >/dev/null || die "bench/image
 log "running bench/disk.sh"
 BENCH_DIR=$bench BENCH_RUNS=$runs bench/disk.sh >/dev/null || die "bench/disk.sh failed"
 
+# --- slot write vs dd, patch upgrade bytes (bench/upgrade.sh) -----------------
+log "running bench/upgrade.sh"
+BENCH_DIR=$bench BENCH_RUNS=$runs bench/upgrade.sh >/dev/null || die "bench/upgrade.sh failed"
+
 # quiet NAME: NAME's measurements during which others used < 0.25 CPUs,
 # or all of them when none was quiet.
 quiet() {
@@ -207,6 +213,7 @@ table=$(
 	cat "$bench/pki-rows.md"
 	cat "$bench/images-rows.md"
 	cat "$bench/disk-rows.md"
+	cat "$bench/upgrade-rows.md"
 )
 cpus=$(nproc)
 notes=$(
@@ -216,6 +223,7 @@ notes=$(
 	echo "Outputs compared before timing: $same of $jobs packages byte-identical between slipway and nfpm, the other $samecontent (debs) identical once uncompressed (unsigned, gzip level 6 on both sides, SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH)."
 	cat "$bench/pki-notes.md"
 	cat "$bench/disk-notes.md"
+	cat "$bench/upgrade-notes.md"
 )
 
 echo
@@ -243,6 +251,9 @@ echo "$notes"
 	echo
 	echo "# disk builds and boots (bench/disk.sh)"
 	cat "$bench/disk-times.txt"
+	echo
+	echo "# slot writes (bench/upgrade.sh): name seconds"
+	cat "$bench/upgrade/upgrade-times.txt"
 	echo '```'
 	echo
 	echo "nfpm's wall time per run, summed by packager (deb compresses with compress/gzip on one CPU, rpm with klauspost/pgzip on all of them; both at gzip level 6):"

@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/slipway-dev/slipway/node/cli"
 	"github.com/slipway-dev/slipway/spec"
 )
 
@@ -46,7 +47,7 @@ func exitCode(err error, w interface{ Write([]byte) (int, error) }) int {
 	case errors.As(err, &inv):
 		fmt.Fprintln(w, inv.Report.String())
 		return exitInvalid
-	case errors.As(err, &use):
+	case errors.As(err, &use), cli.IsInvalid(err):
 		fmt.Fprintln(w, "slipway:", err)
 		return exitInvalid
 	}

@@ -95,3 +95,16 @@ func SlotEntry(slot, version, cmdline string) Entry {
 		Options: SlotParam + slot + " " + cmdline,
 	}
 }
+
+// SlotFromPath returns the slot of an ESP path under slipway/SLOT/, or "".
+func SlotFromPath(p string) string {
+	rest, ok := strings.CutPrefix(strings.TrimPrefix(p, "/"), "slipway/")
+	if !ok {
+		return ""
+	}
+	slot, _, ok := strings.Cut(rest, "/")
+	if !ok {
+		return ""
+	}
+	return slot
+}

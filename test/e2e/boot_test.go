@@ -18,12 +18,18 @@ type nodeOS struct {
 	dir, spec, cache, image, ign string
 	// rootfs is the cached tree; slot the slot filesystem's digest.
 	rootfs, slot string
+	slotSize     int64
 }
 
 // diskBuild is what `slipway disk build --json` reports.
 type diskBuild struct {
 	Rootfs string
-	Disk   struct{ Slot struct{ Digest string } }
+	Disk   struct {
+		Slot struct {
+			Digest string
+			Size   int64
+		}
+	}
 }
 
 var (
@@ -149,7 +155,7 @@ spec:
 	if err := json.Unmarshal([]byte(r.stdout), &built); err != nil || built.Disk.Slot.Digest == "" {
 		return nil, fmt.Errorf("disk build --json: %v\n%s", err, r.stdout)
 	}
-	f.rootfs, f.slot = built.Rootfs, built.Disk.Slot.Digest
+	f.rootfs, f.slot, f.slotSize = built.Rootfs, built.Disk.Slot.Digest, built.Disk.Slot.Size
 	f.image = filepath.Join(f.dir, "disk", "e2e-1.0.0-amd64.raw")
 	r = slipway(t, nil, "ignition", "generate", "-f", filepath.Join(f.dir, "cluster.yaml"), "--pki-dir", filepath.Join(f.dir, "pki"), "-o", filepath.Join(f.dir, "ign"))
 	if r.code != 0 {

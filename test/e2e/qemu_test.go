@@ -45,14 +45,43 @@ func newMachine(t *testing.T, disk string) *machine {
 // hands an Ignition config to the guest through QEMU's fw_cfg.
 func (m *machine) boot(t *testing.T, fwcfg string, deadline time.Duration) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	return m.run(t, runOptions{fwcfg: fwcfg, deadline: deadline})
+}
+
+// runOptions are how a machine runs.
+type runOptions struct {
+	fwcfg    string
+	deadline time.Duration
+	// reboots lets the guest reboot (QEMU resets it); otherwise a
+	// reboot ends the run.
+	reboots bool
+	// forward, a port on 127.0.0.1, is the only address the guest can
+	// reach, as 10.0.2.100:forward (DESIGN.md "Tests and the network");
+	// 0 gives the guest no network.
+	forward int
+}
+
+// guestForwardAddr is where a guest reaches the forwarded port.
+const guestForwardAddr = "10.0.2.100"
+
+func (m *machine) run(t *testing.T, o runOptions) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), o.deadline)
 	defer cancel()
-	args := []string{"-machine", "q35", "-cpu", "max", "-m", "1536", "-smp", "2", "-device", "virtio-rng-pci", "-nographic", "-nic", "none", "-no-reboot",
+	args := []string{"-machine", "q35", "-cpu", "max", "-m", "1536", "-smp", "2", "-device", "virtio-rng-pci", "-nographic",
 		"-drive", "if=pflash,format=raw,readonly=on,file=" + ovmfCode,
 		"-drive", "if=pflash,format=raw,file=" + m.vars,
 		"-drive", "file=" + m.disk + ",format=raw,if=virtio"}
-	if fwcfg != "" {
-		args = append(args, "-fw_cfg", "name=opt/com.coreos/config,file="+fwcfg)
+	if !o.reboots {
+		args = append(args, "-no-reboot")
+	}
+	if o.forward == 0 {
+		args = append(args, "-nic", "none")
+	} else {
+		args = append(args, "-nic", fmt.Sprintf("user,model=virtio-net-pci,restrict=on,guestfwd=tcp:%s:%d-tcp:127.0.0.1:%d", guestForwardAddr, o.forward, o.forward))
+	}
+	if o.fwcfg != "" {
+		args = append(args, "-fw_cfg", "name=opt/com.coreos/config,file="+o.fwcfg)
 	}
 	var out bytes.Buffer
 	cmd := exec.CommandContext(ctx, "qemu-system-x86_64", args...)
@@ -64,12 +93,12 @@ func (m *machine) boot(t *testing.T, fwcfg string, deadline time.Duration) strin
 		os.WriteFile(filepath.Join(d, strings.ReplaceAll(t.Name(), "/", "_")+"-"+start.Format("150405")+".log"), out.Bytes(), 0o644)
 	}
 	if ctx.Err() != nil {
-		t.Fatalf("the guest did not power off within %s; console:\n%s", deadline, tailN(console, 6000))
+		t.Fatalf("the guest did not power off within %s; console:\n%s", o.deadline, tailN(console, 8000))
 	}
 	if err != nil {
 		t.Fatalf("qemu: %v; console:\n%s", err, tailN(console, 6000))
 	}
-	t.Logf("boot took %s", time.Since(start).Round(time.Second))
+	t.Logf("the machine ran for %s", time.Since(start).Round(time.Second))
 	return console
 }
 
