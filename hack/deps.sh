@@ -5,7 +5,7 @@ set -eu
 need=""
 for pair in dnf:dnf rpm:rpm rpmkeys:rpm mmdebstrap:mmdebstrap lintian:lintian createrepo_c:createrepo-c \
 	gpg:gnupg gpgv:gpgv dpkg-deb:dpkg file:file setfiles:policycoreutils openssl:openssl \
-	etcd:etcd-server etcdctl:etcd-client kubectl:kubernetes-client skopeo:skopeo docker-registry:docker-registry \
+	etcd:etcd-server etcdctl:etcd-client kubectl:kubernetes-client skopeo:skopeo docker-registry:docker-registry socat:socat \
 	qemu-aarch64-static:qemu-user-static chroot:coreutils qemu-system-x86_64:qemu-system-x86 qemu-img:qemu-utils \
 	mksquashfs:squashfs-tools mkfs.erofs:erofs-utils mkfs.vfat:dosfstools mdir:mtools sgdisk:gdisk mkfs.ext4:e2fsprogs \
 	debugfs:e2fsprogs jq:jq; do

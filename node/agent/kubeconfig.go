@@ -48,9 +48,10 @@ type kubeconfig struct {
 	} `json:"users"`
 }
 
-// apiServerVersion asks the kube-apiserver of the kubeconfig's current
-// context for its version (GET /version).
-func apiServerVersion(ctx context.Context, path string) (skew.Version, error) {
+// APIServerVersion asks the kube-apiserver of the kubeconfig's current
+// context for its version (GET /version): what upgrade compares with the
+// payload's Kubernetes version under the skew policy.
+func APIServerVersion(ctx context.Context, path string) (skew.Version, error) {
 	client, server, token, err := kubeClient(path)
 	if err != nil {
 		return skew.Version{}, fmt.Errorf("reading kubeconfig %s: %w", path, err)

@@ -71,7 +71,7 @@ func (n *Node) skewInputs(ctx context.Context, to string, o SkewOptions) (skew.U
 		u.APIServers = append(u.APIServers, v)
 	}
 	if o.Kubeconfig != "" {
-		v, err := apiServerVersion(ctx, o.Kubeconfig)
+		v, err := APIServerVersion(ctx, o.Kubeconfig)
 		if err != nil {
 			return u, err
 		}

@@ -14,8 +14,8 @@ import (
 )
 
 // scenarioButane drives the A/B scenario from inside the guest: a unit
-// that runs on every boot, after the health gate, and does the next
-// step for the version that booted. It reports on the console (E2E
+// that counts every boot before the health gate, and one that runs after
+// the gate and does the next step for the version that booted. It reports on the console (E2E
 // lines) and keeps its records on STATE (/var/lib/e2e), where the test
 // reads them after power-off. The guest reaches the registry only
 // through the restricted forward at 10.0.2.100.
@@ -30,31 +30,42 @@ storage:
           Name=en*
           [Network]
           Address=10.0.2.15/24
+    - path: /etc/slipway-e2e-count.sh
+      mode: 0755
+      contents:
+        inline: |
+          #!/bin/sh
+          # Every boot, before the health gate (which may reboot at once).
+          S=/var/lib/e2e
+          mkdir -p $S
+          n=$(( $(cat $S/boots 2>/dev/null || echo 0) + 1 )); echo $n > $S/boots
+          . /usr/lib/os-release
+          slot=$(tr ' ' '\n' < /proc/cmdline | sed -n 's/^slipway.slot=//p')
+          echo "E2E boot=$n version=$IMAGE_VERSION slot=$slot" > /dev/console
+          sync
     - path: /etc/slipway-e2e.sh
       mode: 0755
       contents:
         inline: |
           #!/bin/sh
           S=/var/lib/e2e
-          mkdir -p $S
-          n=$(( $(cat $S/boots 2>/dev/null || echo 0) + 1 )); echo $n > $S/boots
           . /usr/lib/os-release
           say() { echo "E2E $*" > /dev/console; echo "$*" >> $S/log; sync; }
-          slot=$(tr ' ' '\n' < /proc/cmdline | sed -n 's/^slipway.slot=//p')
-          say "boot=$n version=$IMAGE_VERSION slot=$slot"
           upgrade() {
             for try in 1 2 3; do
-              slipway-node upgrade --payload @REGISTRY@/e2e/payload:$1 --insecure --skip-etcd-snapshot > $S/upgrade-$1.txt 2>&1 && break
+              timeout 600 slipway-node upgrade --payload @REGISTRY@/e2e/payload:$1 --insecure --skip-etcd-snapshot 2>&1 |
+                tee $S/upgrade-$1.txt > /dev/console
+              grep -q "installed $1" $S/upgrade-$1.txt && break
+              ip -br addr > /dev/console 2>&1
               sleep 5
             done
-            cat $S/upgrade-$1.txt > /dev/console
             grep -q "installed $1" $S/upgrade-$1.txt || { say "upgrade to $1 failed"; systemctl poweroff; exit 1; }
             say "upgraded to $1"
             sync; systemctl reboot
           }
           case "$IMAGE_VERSION" in
           1.0.0)
-            echo "$n" > $S/written-on-1.0.0
+            cat $S/boots > $S/written-on-1.0.0
             upgrade 2.0.0 ;;
           2.0.0)
             if [ ! -e $S/upgrade-3.0.0.txt ]; then
@@ -76,6 +87,17 @@ systemd:
   units:
     - name: systemd-networkd.service
       enabled: true
+    - name: slipway-e2e-count.service
+      enabled: true
+      contents: |
+        [Unit]
+        Description=slipway e2e boot counter
+        Before=slipway-health.service
+        [Service]
+        Type=oneshot
+        ExecStart=/etc/slipway-e2e-count.sh
+        [Install]
+        WantedBy=multi-user.target
     - name: slipway-e2e.service
       enabled: true
       contents: |

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -78,20 +79,28 @@ func (m *machine) run(t *testing.T, o runOptions) string {
 	if o.forward == 0 {
 		args = append(args, "-nic", "none")
 	} else {
-		args = append(args, "-nic", fmt.Sprintf("user,model=virtio-net-pci,restrict=on,guestfwd=tcp:%s:%d-tcp:127.0.0.1:%d", guestForwardAddr, o.forward, o.forward))
+		// cmd: spawns socat for each guest connection; a chardev
+		// (tcp:HOST:PORT) is one connection opened at start-up, which
+		// the second guest connection cannot use.
+		args = append(args, "-nic", fmt.Sprintf("user,model=virtio-net-pci,restrict=on,guestfwd=tcp:%s:%d-cmd:socat - TCP:127.0.0.1:%d", guestForwardAddr, o.forward, o.forward))
 	}
 	if o.fwcfg != "" {
 		args = append(args, "-fw_cfg", "name=opt/com.coreos/config,file="+o.fwcfg)
 	}
 	var out bytes.Buffer
-	cmd := exec.CommandContext(ctx, "qemu-system-x86_64", args...)
-	cmd.Stdout, cmd.Stderr = &out, &out
+	var w io.Writer = &out
 	start := time.Now()
+	if d := os.Getenv("SLIPWAY_E2E_CONSOLES"); d != "" {
+		// Written as it comes, to follow a long run.
+		if f, err := os.Create(filepath.Join(d, strings.ReplaceAll(t.Name(), "/", "_")+"-"+start.Format("150405")+".log")); err == nil {
+			defer f.Close()
+			w = io.MultiWriter(&out, f)
+		}
+	}
+	cmd := exec.CommandContext(ctx, "qemu-system-x86_64", args...)
+	cmd.Stdout, cmd.Stderr = w, w
 	err := cmd.Run()
 	console := out.String()
-	if d := os.Getenv("SLIPWAY_E2E_CONSOLES"); d != "" {
-		os.WriteFile(filepath.Join(d, strings.ReplaceAll(t.Name(), "/", "_")+"-"+start.Format("150405")+".log"), out.Bytes(), 0o644)
-	}
 	if ctx.Err() != nil {
 		t.Fatalf("the guest did not power off within %s; console:\n%s", o.deadline, tailN(console, 8000))
 	}
