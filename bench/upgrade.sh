@@ -101,15 +101,15 @@ for i in $(seq 1 "$runs"); do
 	log "run $i of $runs"
 	fresh
 	wait_quiet
-	t=$({ time slipway_upgrade; } 2>&1) || die "slipway node upgrade failed: $(tail -20 "$u/slipway.log")"
+	cmd_t=$({ time slipway_upgrade; } 2>&1) || die "slipway node upgrade failed: $(tail -20 "$u/slipway.log")"
 	slot=$(field "$u/upgrade.json" 'r["slotSeconds"]')
-	echo "slipway-command $t" >>"$times"
+	echo "slipway-command $cmd_t" >>"$times"
 	echo "slipway-slot $slot" >>"$times"
 	fresh
 	wait_quiet
-	t=$({ time dd_write; } 2>&1) || die "dd failed"
-	echo "dd $t" >>"$times"
-	log "slipway slot write ${slot}s (command ${t}s), dd $(tail -1 "$times" | cut -d' ' -f2)s"
+	dd_t=$({ time dd_write; } 2>&1) || die "dd failed"
+	echo "dd $dd_t" >>"$times"
+	log "slipway slot write ${slot}s (whole command ${cmd_t}s), dd ${dd_t}s"
 done
 med() { awk -v n="$1" '$1 == n { print $2 }' "$times" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 s_slot=$(med slipway-slot)
