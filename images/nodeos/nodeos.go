@@ -81,33 +81,22 @@ func BuildDisk(ctx context.Context, r *spec.Release, arch, dir string, o Options
 	}
 	stage := o.Progress.Stage("building the disk image", 5)
 	defer stage.Abort()
-	tree, key, err := Rootfs(ctx, r, arch, o)
-	if err != nil {
-		return nil, err
-	}
-	stage.Step("root filesystem " + filepath.Base(tree))
-	k, err := initrd.FindKernel(tree)
-	if err != nil {
-		return nil, err
-	}
 	// The slot filesystem is built (when the cache lacks it) while the
 	// initramfs is made and, inside disk.Build, the ESP and STATE are
 	// written; its digest is computed as it is copied into place.
-	waitSlot, stop := startSlot(ctx, tree, key, nos, o, stage)
-	defer stop()
-	initrdPath, ires, err := cachedInitrd(ctx, tree, key, k.Version, o)
+	p, err := startParts(ctx, r, arch, o, stage)
 	if err != nil {
 		return nil, err
 	}
-	stage.Step(fmt.Sprintf("initramfs (%d modules, %d KiB)", len(ires.Modules), ires.Size>>10))
+	defer p.stop()
 	name := ImageName(r, arch)
-	res := &Result{Version: nos.Version, Arch: arch, Kernel: k.Version, Rootfs: tree, Initrd: ires}
+	res := &Result{Version: nos.Version, Arch: arch, Kernel: p.kernel.Version, Rootfs: p.tree, Initrd: p.initrdInfo}
 	res.Disk, err = disk.Build(ctx, filepath.Join(dir, name+".raw"), disk.Input{
-		Rootfs: tree, Kernel: k.Path, Initrd: initrdPath,
-		Bootloader: filepath.Join(tree, "usr/lib/systemd/boot/efi/systemd-bootx64.efi"),
+		Rootfs: p.tree, Kernel: p.kernel.Path, Initrd: p.initrd,
+		Bootloader: filepath.Join(p.tree, "usr/lib/systemd/boot/efi/systemd-bootx64.efi"),
 		Version:    nos.Version, Cmdline: nos.Disk.Cmdline, Arch: arch, Layout: layout,
 		SlotFS: nos.Disk.SlotFilesystem, Epoch: o.Epoch,
-	}, disk.WithSlotFunc(waitSlot))
+	}, disk.WithSlotFunc(p.waitSlot))
 	if err != nil {
 		return nil, err
 	}
@@ -145,6 +134,40 @@ func diskLayout(d spec.Disk) (disk.Layout, error) {
 		*f.dst = n
 	}
 	return l, nil
+}
+
+// started is the part of a node OS build that disk images and payloads
+// share: the tree, its kernel and initramfs, and the slot filesystem
+// being built in the background.
+type started struct {
+	tree, key  string
+	kernel     initrd.Kernel
+	initrd     string
+	initrdInfo *initrd.Result
+	waitSlot   func(context.Context) (*disk.SlotImage, error)
+	stop       func()
+}
+
+// startParts builds (or finds) the tree and its initramfs, with the slot
+// filesystem started in the background; the caller must call stop.
+func startParts(ctx context.Context, r *spec.Release, arch string, o Options, stage progress.Stage) (*started, error) {
+	tree, key, err := Rootfs(ctx, r, arch, o)
+	if err != nil {
+		return nil, err
+	}
+	stage.Step("root filesystem " + filepath.Base(tree))
+	k, err := initrd.FindKernel(tree)
+	if err != nil {
+		return nil, err
+	}
+	p := &started{tree: tree, key: key, kernel: k}
+	p.waitSlot, p.stop = startSlot(ctx, tree, key, r.NodeOS(), o, stage)
+	if p.initrd, p.initrdInfo, err = cachedInitrd(ctx, tree, key, k.Version, o); err != nil {
+		p.stop()
+		return nil, err
+	}
+	stage.Step(fmt.Sprintf("initramfs (%d modules, %d KiB)", len(p.initrdInfo.Modules), p.initrdInfo.Size>>10))
+	return p, nil
 }
 
 // cachedInitrd returns the initramfs of the tree with key from the cache,

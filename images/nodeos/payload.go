@@ -3,7 +3,6 @@ package nodeos
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 
 	"github.com/slipway-dev/slipway/images/disk"
 	"github.com/slipway-dev/slipway/images/initrd"
@@ -37,23 +36,12 @@ func BuildParts(ctx context.Context, r *spec.Release, arch string, o Options) (*
 	}
 	stage := o.Progress.Stage("building the payload's parts", 4)
 	defer stage.Abort()
-	tree, key, err := Rootfs(ctx, r, arch, o)
+	p, err := startParts(ctx, r, arch, o, stage)
 	if err != nil {
 		return nil, err
 	}
-	stage.Step("root filesystem " + filepath.Base(tree))
-	k, err := initrd.FindKernel(tree)
-	if err != nil {
-		return nil, err
-	}
-	waitSlot, stop := startSlot(ctx, tree, key, r.NodeOS(), o, stage)
-	defer stop()
-	initrdPath, ires, err := cachedInitrd(ctx, tree, key, k.Version, o)
-	if err != nil {
-		return nil, err
-	}
-	stage.Step(fmt.Sprintf("initramfs (%d modules, %d KiB)", len(ires.Modules), ires.Size>>10))
-	slot, err := waitSlot(ctx)
+	defer p.stop()
+	slot, err := p.waitSlot(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -63,5 +51,5 @@ func BuildParts(ctx context.Context, r *spec.Release, arch string, o Options) (*
 	}
 	slot.Digest = "sha256:" + sum
 	stage.Step("slot digest " + slot.Digest[:19])
-	return &Parts{Rootfs: tree, Slot: slot, Kernel: k, Initrd: initrdPath, InitrdInfo: ires}, nil
+	return &Parts{Rootfs: p.tree, Slot: slot, Kernel: p.kernel, Initrd: p.initrd, InitrdInfo: p.initrdInfo}, nil
 }

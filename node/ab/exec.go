@@ -110,7 +110,10 @@ func checkDigest(h hash.Hash, want, what string) error {
 // little more than its bytes, small enough to report progress often.
 const slotChunk = 4 << 20
 
-// writeSlot streams the blob into the slot, syncs, and reads it back.
+// writeSlot streams the blob into the slot, reading each chunk back and
+// comparing it with what was written, then syncs. The stream itself is
+// checked against the blob's digest by its reader (Blob.Open), so the
+// slot then holds the digest's content.
 func writeSlot(ctx context.Context, dev Device, slot string, b Blob, written func(done, total int64)) error {
 	s, err := dev.Slot(slot)
 	if err != nil {
@@ -135,27 +138,28 @@ func writeSlot(ctx context.Context, dev Device, slot string, b Blob, written fun
 	if err := s.Sync(); err != nil {
 		return fmt.Errorf("syncing slot %s: %w", slot, err)
 	}
-	h := sha256.New()
-	if _, err := io.Copy(h, io.NewSectionReader(s, 0, b.Size)); err != nil {
-		return fmt.Errorf("reading slot %s back: %w", slot, err)
-	}
-	if err := checkDigest(h, b.Digest, "slot "+slot); err != nil {
-		return fmt.Errorf("%w: %w", ErrReadBack, err)
-	}
 	return nil
 }
 
-// copyToSlot copies r to s from offset 0: one goroutine reads the next
-// chunk while the current one is written.
+// slotBuffers is how many chunks may be in flight: one being read (and
+// hashed by the blob's reader), one being written and read back, one
+// waiting.
+const slotBuffers = 3
+
+// copyToSlot copies r to s from offset 0: one goroutine reads (and so
+// hashes) the next chunks while this one writes the current chunk and
+// reads it back. A chunk that does not read back as written is
+// ErrReadBack.
 func copyToSlot(ctx context.Context, s SlotDevice, r io.Reader, total int64, written func(done, total int64)) (int64, error) {
 	type chunk struct {
 		buf []byte
 		err error
 	}
-	free := make(chan []byte, 2)
-	full := make(chan chunk, 2)
-	free <- make([]byte, slotChunk)
-	free <- make([]byte, slotChunk)
+	free := make(chan []byte, slotBuffers)
+	full := make(chan chunk, slotBuffers)
+	for i := 0; i < slotBuffers; i++ {
+		free <- make([]byte, slotChunk)
+	}
 	stop := make(chan struct{})
 	defer close(stop)
 	go func() {
@@ -180,6 +184,7 @@ func copyToSlot(ctx context.Context, s SlotDevice, r io.Reader, total int64, wri
 			}
 		}
 	}()
+	back := make([]byte, slotChunk)
 	var off int64
 	for c := range full {
 		if c.err != nil {
@@ -190,6 +195,12 @@ func copyToSlot(ctx context.Context, s SlotDevice, r io.Reader, total int64, wri
 		}
 		if _, err := s.WriteAt(c.buf, off); err != nil {
 			return off, err
+		}
+		if _, err := s.ReadAt(back[:len(c.buf)], off); err != nil {
+			return off, fmt.Errorf("reading the slot back at %d: %w", off, err)
+		}
+		if !bytes.Equal(back[:len(c.buf)], c.buf) {
+			return off, fmt.Errorf("%w: %d bytes at offset %d differ", ErrReadBack, len(c.buf), off)
 		}
 		off += int64(len(c.buf))
 		if written != nil {

@@ -303,20 +303,7 @@ func scenarioIgnition(t *testing.T, butane string) string {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	indented := "        " + strings.ReplaceAll(strings.TrimRight(butane, "\n"), "\n", "\n        ")
-	cluster := `apiVersion: slipway.dev/v1alpha1
-kind: Cluster
-metadata: {name: e2e}
-spec:
-  kubernetesVersion: 1.33.0
-  controlPlaneEndpoint: cp1.e2e.internal:6443
-  pki: {keyAlgorithm: ECDSA-P256}
-  nodes:
-    - name: cp1
-      role: control-plane
-      address: 10.0.2.15
-      butane: |
-` + indented + "\n"
+	cluster := qemuCluster(butane)
 	spec := filepath.Join(dir, "cluster.yaml")
 	if err := os.WriteFile(spec, []byte(cluster), 0o644); err != nil {
 		t.Fatal(err)

@@ -126,20 +126,7 @@ spec:
     version: 1.0.0
     disk: {esp: 128Mi, slot: 1Gi, state: 256Mi, formats: [raw, qcow2]}
 `, in)
-	indented := "        " + strings.ReplaceAll(strings.TrimRight(probeButane, "\n"), "\n", "\n        ")
-	cluster := `apiVersion: slipway.dev/v1alpha1
-kind: Cluster
-metadata: {name: e2e}
-spec:
-  kubernetesVersion: 1.33.0
-  controlPlaneEndpoint: cp1.e2e.internal:6443
-  pki: {keyAlgorithm: ECDSA-P256}
-  nodes:
-    - name: cp1
-      role: control-plane
-      address: 10.0.2.15
-      butane: |
-` + indented + "\n"
+	cluster := qemuCluster(probeButane)
 	for p, s := range map[string]string{f.spec: rel, filepath.Join(f.dir, "cluster.yaml"): cluster} {
 		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
 			return nil, err
@@ -163,6 +150,25 @@ spec:
 	}
 	f.ign = filepath.Join(f.dir, "ign", "cp1.ign")
 	return f, nil
+}
+
+// qemuCluster is a one-node cluster whose control plane cp1 (10.0.2.15,
+// QEMU user networking's guest address) carries butane.
+func qemuCluster(butane string) string {
+	indented := "        " + strings.ReplaceAll(strings.TrimRight(butane, "\n"), "\n", "\n        ")
+	return `apiVersion: slipway.dev/v1alpha1
+kind: Cluster
+metadata: {name: e2e}
+spec:
+  kubernetesVersion: 1.33.0
+  controlPlaneEndpoint: cp1.e2e.internal:6443
+  pki: {keyAlgorithm: ECDSA-P256}
+  nodes:
+    - name: cp1
+      role: control-plane
+      address: 10.0.2.15
+      butane: |
+` + indented + "\n"
 }
 
 // copyImage gives a test its own sparse copy of the disk image.
