@@ -16,6 +16,7 @@ done
 [ -x /usr/lib/dracut/modules.d/30ignition/ignition ] || need="$need ignition"
 [ -e /usr/share/OVMF/OVMF_CODE_4M.fd ] || need="$need ovmf"
 [ -e /usr/lib/systemd/boot/efi/systemd-bootx64.efi ] || need="$need systemd-boot-efi"
+python3 -c 'import jsonschema' 2>/dev/null || need="$need python3-jsonschema"
 if [ -z "$need" ]; then
 	exit 0
 fi

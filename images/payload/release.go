@@ -21,7 +21,7 @@ func BuildRelease(ctx context.Context, r *spec.Release, arch, dir string, o node
 	var signer *signing.Signer
 	if r.Spec.Signing != nil {
 		var err error
-		if signer, err = loadSigner(r.File(), r.Spec.Signing); err != nil {
+		if signer, err = LoadSigner(r.File(), r.Spec.Signing); err != nil {
 			return nil, err
 		}
 	}
@@ -40,8 +40,8 @@ func BuildRelease(ctx context.Context, r *spec.Release, arch, dir string, o node
 	}, filepath.Join(dir, nodeos.ImageName(r, arch)))
 }
 
-// loadSigner loads the key spec.signing names, relative to the spec file.
-func loadSigner(specFile string, s *spec.Signing) (*signing.Signer, error) {
+// LoadSigner loads the key spec.signing names, relative to the spec file.
+func LoadSigner(specFile string, s *spec.Signing) (*signing.Signer, error) {
 	p := s.OpenPGPKey
 	if !filepath.IsAbs(p) {
 		p = filepath.Join(filepath.Dir(specFile), p)

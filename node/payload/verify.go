@@ -25,15 +25,23 @@ func (p *Payload) VerifySignature(keyring []byte) error {
 	if p.Signature == nil {
 		return fmt.Errorf("%w: %s carries no signature layer", ErrUnsigned, p.Ref)
 	}
+	return VerifyDetached(keyring, p.MetadataBytes, p.Signature)
+}
+
+// VerifyDetached checks a detached OpenPGP signature (armored or binary)
+// over data with the public keys of keyring (armored or binary; several
+// may be concatenated); an error wraps ErrSignature when it does not
+// verify with any of them.
+func VerifyDetached(keyring, data, sig []byte) error {
 	keys, err := readKeyring(keyring)
 	if err != nil {
 		return err
 	}
-	signed := bytes.NewReader(p.MetadataBytes)
-	if bytes.Contains(p.Signature, []byte("-----BEGIN PGP SIGNATURE-----")) {
-		_, err = openpgp.CheckArmoredDetachedSignature(keys, signed, bytes.NewReader(p.Signature), nil)
+	signed := bytes.NewReader(data)
+	if bytes.Contains(sig, []byte("-----BEGIN PGP SIGNATURE-----")) {
+		_, err = openpgp.CheckArmoredDetachedSignature(keys, signed, bytes.NewReader(sig), nil)
 	} else {
-		_, err = openpgp.CheckDetachedSignature(keys, signed, bytes.NewReader(p.Signature), nil)
+		_, err = openpgp.CheckDetachedSignature(keys, signed, bytes.NewReader(sig), nil)
 	}
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrSignature, err)

@@ -1,0 +1,179 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// releaseManifest is the part of release.json the test reads.
+type releaseManifest struct {
+	SchemaVersion int
+	Artifacts     []struct {
+		Kind, Name, Arch, Path, Digest, Ref string
+		Inputs                              map[string]string
+	}
+}
+
+// TestReleaseAndVerify: `slipway release` of the e2e node OS release
+// (caches warm from the boot tests) writes the layout v1; release.json
+// validates against docs/release.v1.schema.json with Python's jsonschema;
+// `release verify` passes; a byte flipped in an artifact of each kind
+// makes it fail naming that artifact; the disk image and the payload
+// hold the same slot filesystem.
+func TestReleaseAndVerify(t *testing.T) {
+	f := theNodeOS(t)
+	needTools(t, "python3")
+	out := filepath.Join(tmpRoot, "release")
+	os.RemoveAll(out)
+	start := time.Now()
+	r := slipway(t, []string{"SOURCE_DATE_EPOCH=1700000000"}, "release", "-f", f.spec, "-o", out, "--cache-dir", f.cache, "--json")
+	if r.code != 0 {
+		t.Fatalf("slipway release: exit %d\n%s", r.code, tail(r.stderr))
+	}
+	t.Logf("slipway release (warm caches): %s", time.Since(start).Round(time.Second))
+	var m releaseManifest
+	if err := json.Unmarshal([]byte(r.stdout), &m); err != nil {
+		t.Fatal(err)
+	}
+	schema := filepath.Join(repoRoot(t), "docs", "release.v1.schema.json")
+	py := `import json, sys, jsonschema
+jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))`
+	if out, err := exec.Command("python3", "-c", py, filepath.Join(out, "release.json"), schema).CombinedOutput(); err != nil {
+		t.Fatalf("release.json does not validate against %s (python3-jsonschema): %v\n%s", schema, err, out)
+	}
+	if r := slipway(t, nil, "release", "verify", out); r.code != 0 {
+		t.Fatalf("release verify: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
+	kinds := map[string]string{} // kind -> a file of an artifact of that kind
+	slots := map[string]string{}
+	for _, a := range m.Artifacts {
+		slots[a.Kind] = a.Inputs["slot"]
+		if _, ok := kinds[a.Kind]; ok {
+			continue
+		}
+		p := filepath.Join(out, a.Path)
+		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+			blobs, _ := filepath.Glob(filepath.Join(p, "blobs", "sha256", "*"))
+			if len(blobs) == 0 {
+				debs, _ := filepath.Glob(filepath.Join(p, "*.*"))
+				blobs = debs
+			}
+			if len(blobs) == 0 {
+				t.Fatalf("artifact %s has no files", a.Path)
+			}
+			p = blobs[0]
+		}
+		kinds[a.Kind] = p
+	}
+	for _, k := range []string{"package", "repository", "disk-image", "payload"} {
+		if kinds[k] == "" {
+			t.Errorf("the release has no %s artifact", k)
+		}
+	}
+	if slots["disk-image"] == "" || slots["disk-image"] != slots["payload"] {
+		t.Errorf("disk image slot %q, payload slot %q: want the same", slots["disk-image"], slots["payload"])
+	}
+	for kind, p := range kinds {
+		rel, _ := filepath.Rel(out, p)
+		withFlippedByte(t, p, func() {
+			r := slipway(t, nil, "release", "verify", out)
+			if r.code != 1 || !strings.Contains(r.stdout, rel) {
+				t.Errorf("a byte flipped in %s (%s): verify exit %d, want 1 naming it\n%s", rel, kind, r.code, r.stdout)
+			}
+		})
+	}
+	if r := slipway(t, nil, "release", "verify", out); r.code != 0 {
+		t.Fatalf("verify after restoring: exit %d\n%s", r.code, r.stdout)
+	}
+}
+
+// withFlippedByte replaces p by a copy with one byte flipped while fn
+// runs, then puts the original back (renamed, so a file hard-linked to
+// the cache is never written).
+func withFlippedByte(t *testing.T, p string, fn func()) {
+	t.Helper()
+	orig := p + ".orig"
+	if err := os.Rename(p, orig); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Rename(orig, p)
+	b, err := os.ReadFile(orig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 0x01
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The .orig file itself is extra while fn runs; verify must still
+	// name the flipped file.
+	fn()
+}
+
+// TestReleaseInterrupted: SIGINT at several points of a release exits
+// non-zero and leaves neither the release directory nor a partial one;
+// the next run completes from the cache. A component whose checksum is
+// wrong fails the release naming it.
+func TestReleaseInterrupted(t *testing.T) {
+	f := theNodeOS(t)
+	bin := slipwayBin(t)
+	parent := t.TempDir()
+	out := filepath.Join(parent, "release")
+	for _, after := range []time.Duration{300 * time.Millisecond, 2 * time.Second, 5 * time.Second} {
+		cmd := exec.Command(bin, "release", "-f", f.spec, "-o", out, "--cache-dir", f.cache)
+		cmd.Env = append(os.Environ(), "SOURCE_DATE_EPOCH=1700000000")
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(after)
+		cmd.Process.Signal(syscall.SIGINT)
+		err := cmd.Wait()
+		if err == nil {
+			t.Logf("the release finished within %s, before SIGINT", after)
+			os.RemoveAll(out)
+			continue
+		}
+		left, _ := os.ReadDir(parent)
+		if len(left) != 0 {
+			var names []string
+			for _, e := range left {
+				names = append(names, e.Name())
+			}
+			t.Errorf("SIGINT after %s left %v\n%s", after, names, tail(stderr.String()))
+		}
+	}
+	start := time.Now()
+	if r := slipway(t, []string{"SOURCE_DATE_EPOCH=1700000000"}, "release", "-f", f.spec, "-o", out, "--cache-dir", f.cache); r.code != 0 {
+		t.Fatalf("the release after the interruptions: exit %d\n%s", r.code, tail(r.stderr))
+	}
+	t.Logf("release after interruptions (from the cache): %s", time.Since(start).Round(time.Second))
+
+	b, err := os.ReadFile(f.spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(filepath.Dir(f.spec), "release-bad-checksum.yaml")
+	doc := strings.Replace(string(b), `/usr/bin/kubectl"}}}`, `/usr/bin/kubectl", sha256: "`+strings.Repeat("0", 64)+`"}}}`, 1)
+	if doc == string(b) {
+		t.Fatal("could not give kubectl a wrong checksum")
+	}
+	if err := os.WriteFile(bad, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := slipway(t, []string{"SOURCE_DATE_EPOCH=1700000000"}, "release", "-f", bad, "-o", filepath.Join(parent, "bad"), "--cache-dir", f.cache)
+	if r.code == 0 || !strings.Contains(r.stderr, "packages") || !strings.Contains(r.stderr, "checksum mismatch") || !strings.Contains(r.stderr, "kubectl") {
+		t.Errorf("a wrong checksum: exit %d\n%s", r.code, tail(r.stderr))
+	}
+	if _, err := os.Stat(filepath.Join(parent, "bad")); err == nil {
+		t.Error("the failed release left its directory")
+	}
+}
