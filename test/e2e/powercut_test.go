@@ -8,16 +8,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/slipway-dev/slipway/images/disk"
 	"github.com/slipway-dev/slipway/node/ab"
 	"github.com/slipway-dev/slipway/node/agent"
 	"github.com/slipway-dev/slipway/node/boot"
 	"github.com/slipway-dev/slipway/node/payload"
+	"github.com/slipway-dev/slipway/signing"
 )
 
 var errPowerCut = errors.New("power cut")
@@ -235,6 +239,7 @@ func TestPowerCutDuringUpgrade(t *testing.T) {
 	versions["1.0.0"] = freshContent(t, f.image)
 
 	fresh := copyImage(t, f.image)
+	refusedByCLI(t, fresh, layouts["2.0.0"])
 	onB := copyImage(t, f.image)
 	upgradeDisk(t, onB, "a", layouts["2.0.0"], cut{op: -1})
 	if r := slipway(t, nil, "node", "bless", "--disk", onB, "--booted", "b"); r.code != 0 {
@@ -354,4 +359,55 @@ func abPayloads(t *testing.T, f *nodeOS) map[string]string {
 		t.Fatal("building the 2.0.0 and 3.0.0 payloads failed (see the first test that tried)")
 	}
 	return cutPaths
+}
+
+// refusedByCLI: slipway node upgrade refuses, with exit status 2 and the
+// reason, a payload that breaks the skew policy (a worker whose kubelet
+// would be newer than the apiserver) or lacks the signature a key asks
+// for, and leaves the image file as it was.
+func refusedByCLI(t *testing.T, img, layout string) {
+	t.Helper()
+	before := fileDigest(t, img)
+	key := filepath.Join(t.TempDir(), "key.asc")
+	armored, err := signing.Generate("release", "release@example.com", time.Unix(1700000000, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := signing.Parse(armored, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(key, s.PublicKeyArmored(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	base := []string{"node", "upgrade", "--disk", img, "--booted", "a", "--payload", layout}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--role", "worker", "--control-plane-version", "1.32.4"}, "kubelet must not be newer than kube-apiserver"},
+		{[]string{"--control-plane-version", "1.33.0", "--key", key}, "carries no signature"},
+	} {
+		r := slipway(t, nil, append(base, c.args...)...)
+		if r.code != 2 || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("slipway %s: exit %d, want 2 saying %q\n%s", strings.Join(c.args, " "), r.code, c.want, r.stderr)
+		}
+	}
+	if fileDigest(t, img) != before {
+		t.Error("a refused upgrade changed the disk image")
+	}
+}
+
+func fileDigest(t *testing.T, p string) string {
+	t.Helper()
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
