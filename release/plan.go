@@ -13,7 +13,7 @@ import (
 // repositories, the container images, and for each architecture disk
 // images are made for, the node OS (rootfs, slot filesystem, initramfs;
 // it installs the release's packages), then its disk image and its
-// update payload. Plan does no I/O.
+// update payload and its SPDX SBOM. Plan does no I/O.
 func Plan(r *spec.Release) Graph {
 	name := r.Metadata.Name
 	nos := r.NodeOS()
@@ -39,6 +39,8 @@ func Plan(r *spec.Release) Graph {
 				To: fmt.Sprintf("%s/disk/%s-%s-%s.raw", arch, name, nos.Version, arch), run: buildDisk(arch)},
 			Step{ID: "payload/" + arch, Needs: []string{osID}, From: osID,
 				To: fmt.Sprintf("%s/payload/%s-%s-%s", arch, name, nos.Version, arch), run: buildPayload(arch)},
+			Step{ID: "sbom/" + arch, Needs: []string{osID}, From: osID + ": dpkg's package list and the release's components",
+				To: fmt.Sprintf("%s/sbom/%s-%s-%s.spdx.json", arch, name, nos.Version, arch), run: buildSBOM(arch)},
 		)
 	}
 	return g

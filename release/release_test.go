@@ -239,3 +239,45 @@ func TestReplaceable(t *testing.T) {
 		t.Errorf("an earlier release: %v", err)
 	}
 }
+
+func TestInstalledDebs(t *testing.T) {
+	tree := t.TempDir()
+	status := `Package: zlib1g
+Status: install ok installed
+Architecture: amd64
+Version: 1:1.2.13.dfsg-1
+Description: compression
+ a continuation line: with a colon
+
+Package: removed-one
+Status: deinstall ok config-files
+Version: 1.0
+
+Package: containerd
+Status: install ok installed
+Maintainer: Debian Go Packaging Team <team+pkg-go@tracker.debian.org>
+Architecture: amd64
+Version: 1.6.20~ds1-1+b1
+`
+	p := filepath.Join(tree, "var", "lib", "dpkg", "status")
+	os.MkdirAll(filepath.Dir(p), 0o755)
+	if err := os.WriteFile(p, []byte(status), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	debs, err := InstalledDebs(tree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(debs) != 2 || debs[0].Name != "containerd" || debs[1].Version != "1:1.2.13.dfsg-1" {
+		t.Errorf("installed: %+v", debs)
+	}
+	doc, err := SBOM(testRelease(t, nil), "amd64", tree, "sha256:ab", time.Unix(1700000000, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"spdxVersion": "SPDX-2.3"`, `pkg:deb/debian/containerd@1.6.20~ds1-1+b1?arch=amd64`, `"SPDXRef-component-kubectl"`, `"relationshipType": "DESCRIBES"`} {
+		if !strings.Contains(string(doc), want) {
+			t.Errorf("the SBOM lacks %s", want)
+		}
+	}
+}

@@ -43,8 +43,9 @@ type build struct {
 	o   Options
 	dir string
 
-	mu   sync.Mutex
-	debs map[string][]string // arch -> the release's .deb files, from the packages step
+	mu    sync.Mutex
+	debs  map[string][]string      // arch -> the release's .deb files, from the packages step
+	parts map[string]*nodeos.Parts // arch -> the node OS, from the os step
 }
 
 func (b *build) nodeOS() nodeos.Options {
@@ -120,8 +121,40 @@ func buildImages(ctx context.Context, b *build) ([]Artifact, error) {
 // image and the payload use them in parallel.
 func buildOS(arch string) func(context.Context, *build) ([]Artifact, error) {
 	return func(ctx context.Context, b *build) ([]Artifact, error) {
-		_, err := nodeos.BuildParts(ctx, b.r, arch, b.nodeOS())
-		return nil, err
+		p, err := nodeos.BuildParts(ctx, b.r, arch, b.nodeOS())
+		if err != nil {
+			return nil, err
+		}
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if b.parts == nil {
+			b.parts = map[string]*nodeos.Parts{}
+		}
+		b.parts[arch] = p
+		return nil, nil
+	}
+}
+
+// buildSBOM writes the SPDX document of the OS image of arch.
+func buildSBOM(arch string) func(context.Context, *build) ([]Artifact, error) {
+	return func(ctx context.Context, b *build) ([]Artifact, error) {
+		b.mu.Lock()
+		p := b.parts[arch]
+		b.mu.Unlock()
+		doc, err := SBOM(b.r, arch, p.Rootfs, p.Slot.Digest, b.o.Epoch)
+		if err != nil {
+			return nil, err
+		}
+		name := nodeos.ImageName(b.r, arch) + ".spdx.json"
+		dir := filepath.Join(b.dir, arch, "sbom")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), doc, 0o644); err != nil {
+			return nil, err
+		}
+		return []Artifact{{Kind: KindSBOM, Name: name, Arch: arch, Path: path.Join(arch, "sbom", name),
+			Inputs: map[string]string{"slot": p.Slot.Digest}}}, nil
 	}
 }
 

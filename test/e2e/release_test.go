@@ -72,7 +72,8 @@ jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))`
 		}
 		kinds[a.Kind] = p
 	}
-	for _, k := range []string{"package", "repository", "disk-image", "payload"} {
+	checkSBOM(t, f, out, m)
+	for _, k := range []string{"package", "repository", "disk-image", "payload", "sbom"} {
 		if kinds[k] == "" {
 			t.Errorf("the release has no %s artifact", k)
 		}
@@ -175,5 +176,68 @@ func TestReleaseInterrupted(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(parent, "bad")); err == nil {
 		t.Error("the failed release left its directory")
+	}
+}
+
+// checkSBOM: the OS image's SPDX document lists exactly the packages
+// dpkg-query reports installed in the tree, the release's own among
+// them, and the release's components.
+func checkSBOM(t *testing.T, f *nodeOS, out string, m releaseManifest) {
+	t.Helper()
+	var path string
+	for _, a := range m.Artifacts {
+		if a.Kind == "sbom" {
+			path = filepath.Join(out, a.Path)
+		}
+	}
+	if path == "" {
+		t.Fatal("no sbom artifact")
+	}
+	var doc struct {
+		SPDXVersion string
+		Packages    []struct {
+			SPDXID, Name, VersionInfo string
+		}
+		Relationships []struct{ RelationshipType string }
+	}
+	b, err := os.ReadFile(path)
+	if err != nil || json.Unmarshal(b, &doc) != nil || doc.SPDXVersion != "SPDX-2.3" {
+		t.Fatalf("%s is not an SPDX 2.3 document: %v", path, err)
+	}
+	q, err := exec.Command("dpkg-query", "--admindir="+filepath.Join(f.rootfs, "var", "lib", "dpkg"), "-W", "-f", "${db:Status-Abbrev} ${Package} ${Version}\n").Output()
+	if err != nil {
+		t.Fatalf("dpkg-query: %v", err)
+	}
+	want := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(q)), "\n") {
+		if fs := strings.Fields(line); len(fs) == 3 && fs[0] == "ii" {
+			want[fs[1]] = fs[2]
+		}
+	}
+	got := map[string]string{}
+	components := 0
+	for _, p := range doc.Packages {
+		switch {
+		case strings.HasPrefix(p.SPDXID, "SPDXRef-deb-"):
+			got[p.Name] = p.VersionInfo
+		case strings.HasPrefix(p.SPDXID, "SPDXRef-component-"):
+			components++
+		}
+	}
+	if len(got) != len(want) || len(want) < 100 {
+		t.Errorf("the SBOM lists %d Debian packages, dpkg-query %d", len(got), len(want))
+	}
+	for n, v := range want {
+		if got[n] != v {
+			t.Errorf("SBOM: %s %q, dpkg-query says %q", n, got[n], v)
+		}
+	}
+	for _, n := range []string{"systemd", "containerd", "slipway-node", "kubectl"} {
+		if got[n] == "" {
+			t.Errorf("the SBOM lacks %s", n)
+		}
+	}
+	if components != 2 {
+		t.Errorf("the SBOM lists %d components, want 2 (kubectl, cni-plugins)", components)
 	}
 }
