@@ -119,7 +119,12 @@ func finish(dir string, r *spec.Release, arts []Artifact, o Options) (*Manifest,
 		}
 		return arts[i].Path < arts[j].Path
 	})
+	specDigest, _, err := fileDigest(r.File())
+	if err != nil {
+		return nil, fmt.Errorf("hashing the spec: %w", err)
+	}
 	m := &Manifest{
+		Spec:          SpecRef{File: r.File(), Digest: specDigest},
 		SchemaVersion: SchemaVersion, Name: r.Metadata.Name, Version: r.Spec.Version,
 		KubernetesVersion: r.Spec.KubernetesVersion, OSVersion: r.NodeOS().Version,
 		Architectures: r.Spec.Architectures, Created: o.Epoch.UTC(), Artifacts: arts,
@@ -127,7 +132,6 @@ func finish(dir string, r *spec.Release, arts []Artifact, o Options) (*Manifest,
 	}
 	var signer *signing.Signer
 	if r.Spec.Signing != nil {
-		var err error
 		if signer, err = payload.LoadSigner(r.File(), r.Spec.Signing); err != nil {
 			return nil, err
 		}

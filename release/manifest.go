@@ -72,6 +72,16 @@ type Manifest struct {
 	UpgradeFrom UpgradePath `json:"upgradeFrom"`
 	// Signed tells whether SHA256SUMS carries an OpenPGP signature.
 	Signed bool `json:"signed"`
+	// Spec is the Release document the release was built from: what
+	// release verify --rebuild builds again.
+	Spec SpecRef `json:"spec"`
+}
+
+// SpecRef names the Release document and its digest.
+type SpecRef struct {
+	// File is the document's path as given to slipway release.
+	File   string `json:"file"`
+	Digest string `json:"digest" jsonschema:"pattern=^sha256:[0-9a-f]{64}$"`
 }
 
 // UpgradePath is the part of the skew policy a release's notes state.

@@ -112,8 +112,8 @@ func printManifest(w io.Writer, m *release.Manifest, dir string) error {
 
 func newReleaseVerifyCommand() *cobra.Command {
 	var (
-		key    string
-		asJSON bool
+		key, file, cacheDir, nodeAgentDir string
+		asJSON, rebuild                   bool
 	)
 	cmd := &cobra.Command{
 		Use:   "verify DIR",
@@ -124,8 +124,16 @@ size; SHA256SUMS lists every file and each matches; SHA256SUMS.asc
 verifies with --key (without it, with the release-key.asc shipped in the
 directory, which proves integrity but not who signed). It reports every
 problem, naming the file and the artifact it belongs to, and exits 1 when
-there is any.`,
-		Example: `  slipway release verify out/release --key keys/release.pub.asc`,
+there is any.
+
+--rebuild is the reproducibility check: it builds the release again from
+the Release document release.json names (or -f), which must still have the
+recorded digest, at the recorded SOURCE_DATE_EPOCH, into a temporary
+directory, and reports every artifact whose digest differs. By default it
+uses a fresh, empty cache, so nothing comes from earlier builds (the node
+OS is bootstrapped from the Debian mirror again); --cache-dir reuses one.`,
+		Example: `  slipway release verify out/release --key keys/release.pub.asc
+  slipway release verify out/release --rebuild`,
 		Args:    argsUsage(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var keyring []byte
@@ -139,6 +147,11 @@ there is any.`,
 			rep, err := release.Verify(args[0], keyring)
 			if err != nil {
 				return err
+			}
+			if rebuild && rep.OK() {
+				if rep, err = rebuildRelease(cmd, args[0], rep.Manifest, file, cacheDir, nodeAgentDir); err != nil {
+					return err
+				}
 			}
 			if asJSON {
 				if err := writeJSON(cmd.OutOrStdout(), rep); err != nil {
@@ -163,5 +176,34 @@ there is any.`,
 	}
 	cmd.Flags().StringVar(&key, "key", "", "OpenPGP public key(s) the release must be signed by")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
+	cmd.Flags().BoolVar(&rebuild, "rebuild", false, "build the release again and compare every artifact's digest")
+	cmd.Flags().StringVarP(&file, "file", "f", "", "with --rebuild: the Release document (default: the one release.json names)")
+	cmd.Flags().StringVar(&cacheDir, "cache-dir", "", "with --rebuild: the cache to build with (default: a fresh, empty one)")
+	cmd.Flags().StringVar(&nodeAgentDir, "node-agent-dir", "", "with --rebuild: directory holding slipway-node-linux-ARCH (default: beside slipway)")
 	return cmd
+}
+
+// rebuildRelease runs release.Rebuild for verify --rebuild.
+func rebuildRelease(cmd *cobra.Command, dir string, m *release.Manifest, file, cacheDir, nodeAgentDir string) (*release.Report, error) {
+	if file == "" {
+		file = m.Spec.File
+	}
+	r, err := loadRelease(cmd, file)
+	if err != nil {
+		return nil, err
+	}
+	if cacheDir == "" {
+		tmp, err := os.MkdirTemp("", "slipway-rebuild-cache-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(tmp)
+		cacheDir = tmp
+	}
+	rep := progress.New(cmd.ErrOrStderr())
+	defer rep.Wait()
+	return release.Rebuild(cmd.Context(), dir, r, release.Options{
+		CacheDir: cacheDir, NodeAgent: nodeAgentFinder(nodeAgentDir), Revision: gitRevision(filepath.Dir(r.File())),
+		Progress: rep, Log: osLog(cmd),
+	})
 }
