@@ -134,7 +134,7 @@ uses a fresh, empty cache, so nothing comes from earlier builds (the node
 OS is bootstrapped from the Debian mirror again); --cache-dir reuses one.`,
 		Example: `  slipway release verify out/release --key keys/release.pub.asc
   slipway release verify out/release --rebuild`,
-		Args:    argsUsage(cobra.ExactArgs(1)),
+		Args: argsUsage(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var keyring []byte
 			if key != "" {
