@@ -27,25 +27,25 @@ build:
 deps:
 	hack/deps.sh
 
-## demo: the example's packages and repositories from real binaries, its
-## images, the example cluster's PKI and Ignition configs, the node OS disk
-## image, and a first boot of the control-plane node in QEMU
+## demo: the example's whole release (packages and repositories, images,
+## node OS disk image, update payload, SBOM; checksummed, signed, verified),
+## the example cluster's PKI and Ignition configs, then the control-plane
+## node booted in QEMU and upgraded to a second version from a registry
 demo: deps build
 	hack/fetch-inputs.sh build/inputs amd64 arm64
 	hack/demo-key.sh build/keys
 	bin/slipway spec validate -f examples/release.yaml
-	bin/slipway packages repo -f examples/release.yaml -o $(DEMO_OUT)
-	bin/slipway images build -f examples/release.yaml -o $(DEMO_OUT)/images
+	bin/slipway release -f examples/release.yaml -o $(DEMO_OUT)/release
+	bin/slipway release verify $(DEMO_OUT)/release
 	bin/slipway spec validate -f examples/cluster.yaml
 	bin/slipway ignition generate -f examples/cluster.yaml --pki-dir build/pki -o $(DEMO_OUT)/ignition
 	bin/slipway pki check --pki-dir build/pki
-	bin/slipway disk build -f examples/release.yaml -o $(DEMO_OUT)/disk
-	bin/slipway disk inspect $(DEMO_OUT)/disk/example-0.1.0-amd64.raw
-	hack/demo-boot.sh $(DEMO_OUT)/disk/example-0.1.0-amd64.raw $(DEMO_OUT)/ignition/cp1.ign
+	bin/slipway disk inspect $(DEMO_OUT)/release/amd64/disk/example-0.1.0-amd64.raw
+	hack/demo-upgrade.sh $(DEMO_OUT)/release examples/release.yaml $(DEMO_OUT)/ignition/cp1.ign
 	@echo
-	@echo "apt: gpg --dearmor < $(DEMO_OUT)/v1.33/deb/Release.key > /etc/apt/keyrings/slipway.gpg"
-	@echo "     deb [signed-by=/etc/apt/keyrings/slipway.gpg] file:$$PWD/$(DEMO_OUT)/v1.33/deb/ /"
-	@echo "yum: baseurl=file://$$PWD/$(DEMO_OUT)/v1.33/rpm/  gpgkey=file://$$PWD/$(DEMO_OUT)/v1.33/rpm/repodata/repomd.xml.key"
+	@echo "apt: gpg --dearmor < $(DEMO_OUT)/release/repo/v1.33/deb/Release.key > /etc/apt/keyrings/slipway.gpg"
+	@echo "     deb [signed-by=/etc/apt/keyrings/slipway.gpg] file:$$PWD/$(DEMO_OUT)/release/repo/v1.33/deb/ /"
+	@echo "yum: baseurl=file://$$PWD/$(DEMO_OUT)/release/repo/v1.33/rpm/  gpgkey=file://$$PWD/$(DEMO_OUT)/release/repo/v1.33/rpm/repodata/repomd.xml.key"
 
 ## test: unit, integration and end-to-end tests with real clients
 test: deps build

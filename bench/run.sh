@@ -20,6 +20,8 @@
 #      initramfs under QEMU (bench/disk.sh).
 #   6. the slot write of `slipway node upgrade` on a disk image file vs dd
 #      conv=fsync, and the bytes a patch upgrade moves (bench/upgrade.sh).
+#   7. the full release of the example, cold and warm: wall time and peak
+#      memory (bench/release.sh).
 #
 # Both sides are measured in the same run, alternating, BENCH_RUNS times
 # (default 3), each measurement after waiting for a quiet machine; the
@@ -173,6 +175,10 @@ BENCH_DIR=$bench BENCH_RUNS=$runs bench/disk.sh >/dev/null || die "bench/disk.sh
 log "running bench/upgrade.sh"
 BENCH_DIR=$bench BENCH_RUNS=$runs bench/upgrade.sh >/dev/null || die "bench/upgrade.sh failed"
 
+# --- the full release, cold and warm (bench/release.sh) -----------------------
+log "running bench/release.sh"
+BENCH_DIR=$bench BENCH_RUNS=$runs bench/release.sh >/dev/null || die "bench/release.sh failed"
+
 # quiet NAME: NAME's measurements during which others used < 0.25 CPUs,
 # or all of them when none was quiet.
 quiet() {
@@ -214,6 +220,7 @@ table=$(
 	cat "$bench/images-rows.md"
 	cat "$bench/disk-rows.md"
 	cat "$bench/upgrade-rows.md"
+	cat "$bench/release-rows.md"
 )
 cpus=$(nproc)
 notes=$(
@@ -254,6 +261,9 @@ echo "$notes"
 	echo
 	echo "# slot writes (bench/upgrade.sh): name seconds"
 	cat "$bench/upgrade/upgrade-times.txt"
+	echo
+	echo "# full releases (bench/release.sh): name wall-s maxrss-kb"
+	cat "$bench/release/release-times.txt"
 	echo '```'
 	echo
 	echo "nfpm's wall time per run, summed by packager (deb compresses with compress/gzip on one CPU, rpm with klauspost/pgzip on all of them; both at gzip level 6):"
