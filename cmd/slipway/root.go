@@ -29,7 +29,7 @@ Exit status: 0 ok, 1 runtime failure, 2 invalid input (spec, flags).`,
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
-	root.AddCommand(newVersionCommand(), newSpecCommand(), newPackagesCommand(), newPKICommand(), newIgnitionCommand(), newImagesCommand(), newDiskCommand(), newNodeCommand(), newReleaseCommand(), newPayloadCommand())
+	root.AddCommand(newVersionCommand(), newSpecCommand(), newPackagesCommand(), newPKICommand(), newIgnitionCommand(), newImagesCommand(), newDiskCommand(), newNodeCommand(), newReleaseCommand(), newPayloadCommand(), newValidateCommand())
 	return root
 }
 

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -160,4 +161,36 @@ func dataOrFile(data, file, base string) ([]byte, error) {
 		file = filepath.Join(base, file)
 	}
 	return os.ReadFile(file)
+}
+
+// KubeGet sends GET path to the kube-apiserver of the kubeconfig's
+// current context and returns the body; a status other than 200 is an
+// error with the body's start.
+func KubeGet(ctx context.Context, kubeconfig, path string) ([]byte, error) {
+	client, server, token, err := kubeClient(kubeconfig)
+	if err != nil {
+		return nil, fmt.Errorf("reading kubeconfig %s: %w", kubeconfig, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(server, "/")+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return b, fmt.Errorf("GET %s: %s: %s", path, resp.Status, strings.TrimSpace(string(b[:min(len(b), 300)])))
+	}
+	return b, nil
 }

@@ -43,7 +43,7 @@ func invalid(format string, args ...any) error {
 
 // Commands returns the node commands.
 func Commands(o Options) []*cobra.Command {
-	return []*cobra.Command{newStatus(o), newUpgrade(o), newRollback(o), newHealth(o), newBless(o)}
+	return []*cobra.Command{newStatus(o), newUpgrade(o), newRollback(o), newHealth(o), newBless(o), ValidateNodeCommand(o, "validate")}
 }
 
 // target is the --disk/--booted pair every command takes.

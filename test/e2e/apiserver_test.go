@@ -2,8 +2,13 @@ package e2e
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +23,8 @@ import (
 	"github.com/slipway-dev/slipway/node/agent"
 	"github.com/slipway-dev/slipway/node/skew"
 	"github.com/slipway-dev/slipway/pki"
+
+	"sigs.k8s.io/yaml"
 )
 
 // TestSkewFromAPIServer: the version upgrade checks the skew policy
@@ -25,7 +32,8 @@ import (
 // hack/build-kube.sh) running the generated static pod's flags over
 // Debian's etcd, asked through the node's generated admin.conf. A worker
 // payload of 1.34 is then refused as newer than the apiserver, 1.33 and
-// 1.30 pass, 1.29 is too old.
+// 1.30 pass, 1.29 is too old. slipway validate cluster reads the same
+// kube-apiserver and the nodes registered in it.
 func TestSkewFromAPIServer(t *testing.T) {
 	needTools(t, "etcd", "etcdctl")
 	f := release(t)
@@ -35,7 +43,8 @@ func TestSkewFromAPIServer(t *testing.T) {
 	}
 	c := etcdCluster(t, pki.ECDSAP256, "127.0.0.1")
 	n := newEtcdNode(t, c, 0, etcdPorts{})
-	n.deploy(t, initEtcdPKI(t, c))
+	pkiDir := initEtcdPKI(t, c)
+	n.deploy(t, pkiDir)
 	n.start(t)
 	checkEtcdClients(t, n, "/before-apiserver")
 
@@ -91,6 +100,15 @@ func TestSkewFromAPIServer(t *testing.T) {
 	if got.String() != "1.33.0" {
 		t.Fatalf("kube-apiserver version = %s, want 1.33.0", got)
 	}
+	super := filepath.Join(t.TempDir(), "super-admin.conf")
+	sb, err := os.ReadFile(filepath.Join(pkiDir, "super-admin.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(super, []byte(strings.ReplaceAll(string(sb), "https://cp.e2e.internal:6443", fmt.Sprintf("https://127.0.0.1:%d", port))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	checkValidateCluster(t, kc, super)
 	for to, want := range map[string]skew.Rule{"1.34.0": skew.RuleKubeletNotNewer, "1.33.0": "", "1.30.2": "", "1.29.9": skew.RuleKubeletMaxOlder} {
 		u := skew.Upgrade{From: skewMust(t, "1.30.0"), To: skewMust(t, to), APIServers: []skew.Version{got}}
 		var rule skew.Rule
@@ -120,4 +138,98 @@ func freeLocalPort(t *testing.T) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// checkValidateCluster registers two nodes in the kube-apiserver (one
+// Ready with kubelet v1.33.0, one with a kubelet 4 minors older), then
+// runs slipway validate cluster with admin.conf: the first passes, the
+// second fails naming the skew rule, and the command exits 1.
+func checkValidateCluster(t *testing.T, kubeconfig, superAdmin string) {
+	t.Helper()
+	// What kubeadm init does: admin.conf's group gets cluster-admin, by
+	// the break-glass super-admin identity (system:masters).
+	client, server := adminClient(t, superAdmin)
+	send(t, client, "POST", server+"/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", "application/json",
+		`{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRoleBinding","metadata":{"name":"kubeadm:cluster-admins"},`+
+			`"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"cluster-admin"},`+
+			`"subjects":[{"apiGroup":"rbac.authorization.k8s.io","kind":"Group","name":"kubeadm:cluster-admins"}]}`)
+	now := time.Now().UTC().Format(time.RFC3339)
+	for name, version := range map[string]string{"w1": "v1.33.0", "old1": "v1.29.0"} {
+		send(t, client, "POST", server+"/api/v1/nodes", "application/json", `{"apiVersion":"v1","kind":"Node","metadata":{"name":"`+name+`"}}`)
+		send(t, client, "PATCH", server+"/api/v1/nodes/"+name+"/status", "application/merge-patch+json",
+			`{"status":{"nodeInfo":{"kubeletVersion":"`+version+`"},"conditions":[{"type":"Ready","status":"True","reason":"KubeletReady","lastHeartbeatTime":"`+now+`","lastTransitionTime":"`+now+`"}]}}`)
+	}
+	testutil.Eventually(t, 60*time.Second, func() error {
+		_, err := agent.KubeGet(context.Background(), kubeconfig, "/readyz")
+		return err
+	})
+	r := slipway(t, nil, "validate", "cluster", "--kubeconfig", kubeconfig)
+	t.Logf("slipway validate cluster:\n%s", r.stdout)
+	if r.code != 1 {
+		t.Errorf("validate cluster with a too-old kubelet: exit %d, want 1\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range []string{"kube-apiserver: version", "1.33.0", "/readyz", "/readyz pass", "node w1 pass", "node old1 FAIL", "at most 3 minor versions older", "control plane: pods  skip"} {
+		if !strings.Contains(strings.Join(strings.Fields(r.stdout), " "), strings.Join(strings.Fields(want), " ")) {
+			t.Errorf("validate cluster output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}
+
+// adminClient is an HTTP client with the kubeconfig's client certificate.
+func adminClient(t *testing.T, kubeconfig string) (*http.Client, string) {
+	t.Helper()
+	var kc struct {
+		Clusters []struct {
+			Cluster struct {
+				Server string
+				CA     string `json:"certificate-authority-data"`
+			}
+		}
+		Users []struct {
+			User struct {
+				Cert string `json:"client-certificate-data"`
+				Key  string `json:"client-key-data"`
+			}
+		}
+	}
+	b, err := os.ReadFile(kubeconfig)
+	if err == nil {
+		err = yaml.Unmarshal(b, &kc)
+	}
+	if err != nil || len(kc.Clusters) == 0 || len(kc.Users) == 0 {
+		t.Fatalf("reading %s: %v", kubeconfig, err)
+	}
+	dec := func(s string) []byte {
+		out, err := base64.StdEncoding.DecodeString(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	pair, err := tls.X509KeyPair(dec(kc.Users[0].User.Cert), dec(kc.Users[0].User.Key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(dec(kc.Clusters[0].Cluster.CA))
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{pair}}}
+	return &http.Client{Transport: tr, Timeout: 20 * time.Second}, kc.Clusters[0].Cluster.Server
+}
+
+func send(t *testing.T, c *http.Client, method, url, ctype, body string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", ctype)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("%s %s: %s\n%s", method, url, resp.Status, b)
+	}
 }
