@@ -77,6 +77,8 @@ storage:
             else
               slipway-node status --json > $S/status-final.json 2>/dev/null
               slipway-node status > /dev/console 2>&1
+              slipway-node validate --json > $S/validate.json 2>/dev/null; echo $? > $S/validate.exit
+              slipway-node validate > /dev/console 2>&1
               say "done=yes"
               sync; systemctl poweroff
             fi ;;
@@ -281,6 +283,33 @@ func TestABUpgradeAndRollback(t *testing.T) {
 	}
 	if !strings.Contains(reason, "slipway-e2e-broken.service") || !strings.Contains(reason, "3 of its 3 tries") {
 		t.Errorf("status does not say why 3.0.0 was abandoned: %q", reason)
+	}
+
+	// slipway-node validate on the node after the fallback: every check
+	// passes (slot a is bad, and says why, but the node runs from b).
+	var val struct {
+		Checks []struct{ Name, Result, Detail string }
+	}
+	if err := json.Unmarshal([]byte(stateFile(t, img, "/lib/e2e/validate.json")), &val); err != nil {
+		t.Fatalf("validate.json: %v", err)
+	}
+	names := map[string]string{}
+	for _, c := range val.Checks {
+		names[c.Name] = c.Result + " " + c.Detail
+		if c.Result == "FAIL" {
+			t.Errorf("slipway-node validate on the node: %s: %s", c.Name, c.Detail)
+		}
+	}
+	for _, n := range []string{"layout: slot a", "slots: b", "health gate", "pki: expiry", "manifests"} {
+		if !strings.HasPrefix(names[n], "pass") {
+			t.Errorf("validate %s: %q, want pass", n, names[n])
+		}
+	}
+	if !strings.Contains(names["manifests"], "kube-apiserver") || !strings.Contains(names["slots: a"], "slipway-e2e-broken.service") {
+		t.Errorf("validate details: manifests %q, slot a %q", names["manifests"], names["slots: a"])
+	}
+	if r := slipway(t, nil, "validate", "node", "--disk", img, "--booted", "b"); r.code != 0 || !strings.Contains(r.stdout, "validate node: pass") {
+		t.Errorf("slipway validate node --disk: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 
 	// The same disk, offline, through slipway node.
