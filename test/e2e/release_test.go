@@ -30,8 +30,7 @@ type releaseManifest struct {
 func TestReleaseAndVerify(t *testing.T) {
 	f := theNodeOS(t)
 	needTools(t, "python3")
-	out := filepath.Join(tmpRoot, "release")
-	os.RemoveAll(out)
+	out := filepath.Join(t.TempDir(), "release") // tmpRoot/release is the packages fixture's
 	start := time.Now()
 	r := slipway(t, []string{"SOURCE_DATE_EPOCH=1700000000"}, "release", "-f", f.spec, "-o", out, "--cache-dir", f.cache, "--json")
 	if r.code != 0 {
