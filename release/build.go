@@ -106,7 +106,14 @@ func swapIn(tmp, dir string) error {
 // finish describes the artifacts, writes release.json, the public key,
 // SHA256SUMS and its signature into dir.
 func finish(dir string, r *spec.Release, arts []Artifact, o Options) (*Manifest, error) {
+	// Digests a step knows already (the disk images kept in the cache
+	// with theirs) are not computed again.
 	memo := digests{}
+	for _, a := range arts {
+		if a.Digest != "" {
+			memo[filepath.Join(dir, filepath.FromSlash(a.Path))] = fileSum{a.Digest, a.Size}
+		}
+	}
 	for i := range arts {
 		var err error
 		if arts[i], err = memo.describe(dir, arts[i]); err != nil {

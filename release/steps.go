@@ -158,25 +158,6 @@ func buildSBOM(arch string) func(context.Context, *build) ([]Artifact, error) {
 	}
 }
 
-func buildDisk(arch string) func(context.Context, *build) ([]Artifact, error) {
-	return func(ctx context.Context, b *build) ([]Artifact, error) {
-		dir := filepath.Join(b.dir, arch, "disk")
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, err
-		}
-		res, err := nodeos.BuildDisk(ctx, b.r, arch, dir, b.nodeOS())
-		if err != nil {
-			return nil, err
-		}
-		var out []Artifact
-		for _, f := range res.Files {
-			out = append(out, Artifact{Kind: KindDisk, Name: f, Arch: arch, Path: path.Join(arch, "disk", f),
-				Inputs: map[string]string{"slot": res.Disk.Slot.Digest}})
-		}
-		return out, nil
-	}
-}
-
 func buildPayload(arch string) func(context.Context, *build) ([]Artifact, error) {
 	return func(ctx context.Context, b *build) ([]Artifact, error) {
 		name := nodeos.ImageName(b.r, arch)

@@ -135,8 +135,19 @@ func TestReleaseInterrupted(t *testing.T) {
 	bin := slipwayBin(t)
 	parent := t.TempDir()
 	out := filepath.Join(parent, "release")
-	for _, after := range []time.Duration{300 * time.Millisecond, 2 * time.Second, 5 * time.Second} {
-		cmd := exec.Command(bin, "release", "-f", f.spec, "-o", out, "--cache-dir", f.cache)
+	// A spec of its own (one comment more), so its disk image is not in
+	// the cache from another test and the release has work to interrupt.
+	b, err := os.ReadFile(f.spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := filepath.Join(filepath.Dir(f.spec), "release-interrupted.yaml")
+	if err := os.WriteFile(spec, append(b, "# interrupted\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	interrupted := 0
+	for _, after := range []time.Duration{200 * time.Millisecond, 700 * time.Millisecond, 1500 * time.Millisecond} {
+		cmd := exec.Command(bin, "release", "-f", spec, "-o", out, "--cache-dir", f.cache)
 		cmd.Env = append(os.Environ(), "SOURCE_DATE_EPOCH=1700000000")
 		var stderr strings.Builder
 		cmd.Stderr = &stderr
@@ -151,6 +162,7 @@ func TestReleaseInterrupted(t *testing.T) {
 			os.RemoveAll(out)
 			continue
 		}
+		interrupted++
 		left, _ := os.ReadDir(parent)
 		if len(left) != 0 {
 			var names []string
@@ -160,16 +172,15 @@ func TestReleaseInterrupted(t *testing.T) {
 			t.Errorf("SIGINT after %s left %v\n%s", after, names, tail(stderr.String()))
 		}
 	}
+	if interrupted < 2 {
+		t.Errorf("only %d of 3 runs were interrupted", interrupted)
+	}
 	start := time.Now()
-	if r := slipway(t, []string{"SOURCE_DATE_EPOCH=1700000000"}, "release", "-f", f.spec, "-o", out, "--cache-dir", f.cache); r.code != 0 {
+	if r := slipway(t, []string{"SOURCE_DATE_EPOCH=1700000000"}, "release", "-f", spec, "-o", out, "--cache-dir", f.cache); r.code != 0 {
 		t.Fatalf("the release after the interruptions: exit %d\n%s", r.code, tail(r.stderr))
 	}
 	t.Logf("release after interruptions (from the cache): %s", time.Since(start).Round(time.Second))
 
-	b, err := os.ReadFile(f.spec)
-	if err != nil {
-		t.Fatal(err)
-	}
 	bad := filepath.Join(filepath.Dir(f.spec), "release-bad-checksum.yaml")
 	doc := strings.Replace(string(b), `/usr/bin/kubectl"}}}`, `/usr/bin/kubectl", sha256: "`+strings.Repeat("0", 64)+`"}}}`, 1)
 	if doc == string(b) {
