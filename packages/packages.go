@@ -121,7 +121,7 @@ func newOptions(r *spec.Release, opts []Option) (*options, error) {
 		o.fetcher = &sources.Fetcher{CacheDir: o.cacheDir}
 	}
 	if o.signer == nil && r.Spec.Signing != nil {
-		s, err := loadSigner(r)
+		s, err := LoadSigner(r)
 		if err != nil {
 			return nil, err
 		}
@@ -134,8 +134,9 @@ func newOptions(r *spec.Release, opts []Option) (*options, error) {
 	return o, nil
 }
 
-// loadSigner loads the key the spec names, relative to the spec file.
-func loadSigner(r *spec.Release) (*signing.Signer, error) {
+// LoadSigner loads the key spec.signing names, relative to the spec file
+// (the passphrase, if any, from the environment variable it names).
+func LoadSigner(r *spec.Release) (*signing.Signer, error) {
 	s := r.Spec.Signing
 	p := s.OpenPGPKey
 	if !filepath.IsAbs(p) {

@@ -10,8 +10,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/slipway-dev/slipway/images/payload"
 	"github.com/slipway-dev/slipway/internal/fileutil"
+	"github.com/slipway-dev/slipway/packages"
 	"github.com/slipway-dev/slipway/signing"
 	"github.com/slipway-dev/slipway/spec"
 )
@@ -139,7 +139,7 @@ func finish(dir string, r *spec.Release, arts []Artifact, o Options) (*Manifest,
 	}
 	var signer *signing.Signer
 	if r.Spec.Signing != nil {
-		if signer, err = payload.LoadSigner(r.File(), r.Spec.Signing); err != nil {
+		if signer, err = packages.LoadSigner(r); err != nil {
 			return nil, err
 		}
 		signer = signer.At(o.Epoch)

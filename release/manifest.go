@@ -4,13 +4,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/slipway-dev/slipway/internal/fileutil"
 )
 
 // SchemaVersion is the version of the release directory layout and of
@@ -46,7 +47,7 @@ type Artifact struct {
 	// (an OCI layout, a repository).
 	Path string `json:"path"`
 	// Digest is the sha256 of a file; of a directory, the sha256 of its
-	// SHA256SUMS-style listing (see TreeDigest).
+	// SHA256SUMS-style listing (see digests.tree).
 	Digest string `json:"digest" jsonschema:"pattern=^sha256:[0-9a-f]{64}$"`
 	// Size is the file's size, or the sum of a directory's files.
 	Size int64 `json:"size"`
@@ -117,19 +118,17 @@ func (d digests) of(p string) (string, int64, error) {
 	return sum, n, err
 }
 
-// fileDigest returns the sha256 and size of a file.
+// fileDigest returns the sha256 ("sha256:HEX") and size of a file.
 func fileDigest(p string) (string, int64, error) {
-	f, err := os.Open(p)
+	fi, err := os.Stat(p)
 	if err != nil {
 		return "", 0, err
 	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
+	sum, err := fileutil.SHA256(p)
 	if err != nil {
 		return "", 0, err
 	}
-	return "sha256:" + hex.EncodeToString(h.Sum(nil)), n, nil
+	return "sha256:" + sum, fi.Size(), nil
 }
 
 // sums lists every regular file under dir as SHA256SUMS does
@@ -176,10 +175,8 @@ func (d digests) sums(dir string, skip ...string) (string, int64, error) {
 	return b.String(), total, nil
 }
 
-// TreeDigest is the digest of a directory artifact: the sha256 of its
+// tree is the digest of a directory artifact: the sha256 of its
 // SHA256SUMS-style listing, and the total size of its files.
-func TreeDigest(dir string) (string, int64, error) { return digests(nil).tree(dir) }
-
 func (d digests) tree(dir string) (string, int64, error) {
 	list, n, err := d.sums(dir)
 	if err != nil {

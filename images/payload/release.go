@@ -2,12 +2,11 @@ package payload
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/slipway-dev/slipway/images/nodeos"
 	npayload "github.com/slipway-dev/slipway/node/payload"
+	"github.com/slipway-dev/slipway/packages"
 	"github.com/slipway-dev/slipway/signing"
 	"github.com/slipway-dev/slipway/spec"
 )
@@ -21,7 +20,7 @@ func BuildRelease(ctx context.Context, r *spec.Release, arch, dir string, o node
 	var signer *signing.Signer
 	if r.Spec.Signing != nil {
 		var err error
-		if signer, err = LoadSigner(r.File(), r.Spec.Signing); err != nil {
+		if signer, err = packages.LoadSigner(r); err != nil {
 			return nil, err
 		}
 	}
@@ -38,21 +37,4 @@ func BuildRelease(ctx context.Context, r *spec.Release, arch, dir string, o node
 		},
 		Signer: signer, Epoch: o.Epoch,
 	}, filepath.Join(dir, nodeos.ImageName(r, arch)))
-}
-
-// LoadSigner loads the key spec.signing names, relative to the spec file.
-func LoadSigner(specFile string, s *spec.Signing) (*signing.Signer, error) {
-	p := s.OpenPGPKey
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(filepath.Dir(specFile), p)
-	}
-	var pass []byte
-	if s.PassphraseEnv != "" {
-		pass = []byte(os.Getenv(s.PassphraseEnv))
-	}
-	signer, err := signing.Load(p, pass)
-	if err != nil {
-		return nil, fmt.Errorf("loading signing key: %w", err)
-	}
-	return signer, nil
 }

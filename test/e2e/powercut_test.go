@@ -367,7 +367,7 @@ func abPayloads(t *testing.T, f *nodeOS) map[string]string {
 // for, and leaves the image file as it was.
 func refusedByCLI(t *testing.T, img, layout string) {
 	t.Helper()
-	before := fileDigest(t, img)
+	before := fileSHA256(t, img)
 	key := filepath.Join(t.TempDir(), "key.asc")
 	armored, err := signing.Generate("release", "release@example.com", time.Unix(1700000000, 0))
 	if err != nil {
@@ -393,21 +393,7 @@ func refusedByCLI(t *testing.T, img, layout string) {
 			t.Errorf("slipway %s: exit %d, want 2 saying %q\n%s", strings.Join(c.args, " "), r.code, c.want, r.stderr)
 		}
 	}
-	if fileDigest(t, img) != before {
+	if fileSHA256(t, img) != before {
 		t.Error("a refused upgrade changed the disk image")
 	}
-}
-
-func fileDigest(t *testing.T, p string) string {
-	t.Helper()
-	f, err := os.Open(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		t.Fatal(err)
-	}
-	return hex.EncodeToString(h.Sum(nil))
 }

@@ -105,10 +105,11 @@ jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))`
 
 // withFlippedByte replaces p by a copy with one byte flipped while fn
 // runs, then puts the original back (renamed, so a file hard-linked to
-// the cache is never written).
+// the cache is never written). The original waits outside the release
+// directory: a file left beside p would fail verify by itself.
 func withFlippedByte(t *testing.T, p string, fn func()) {
 	t.Helper()
-	orig := p + ".orig"
+	orig := filepath.Join(t.TempDir(), "orig")
 	if err := os.Rename(p, orig); err != nil {
 		t.Fatal(err)
 	}
@@ -121,8 +122,6 @@ func withFlippedByte(t *testing.T, p string, fn func()) {
 	if err := os.WriteFile(p, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	// The .orig file itself is extra while fn runs; verify must still
-	// name the flipped file.
 	fn()
 }
 
