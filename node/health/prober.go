@@ -98,6 +98,9 @@ func httpClient(c HTTPCheck) (*http.Client, error) {
 		}
 		cfg.Certificates = []tls.Certificate{cert}
 	}
-	tr := &http.Transport{TLSClientConfig: cfg, DisableKeepAlives: true, ForceAttemptHTTP2: true}
+	// HTTP/1.1: health endpoints serve it, and with HTTP/2 a server that
+	// refuses the client's certificate under TLS 1.3 shows up only as
+	// "http2: client conn could not be established", hiding the reason.
+	tr := &http.Transport{TLSClientConfig: cfg, DisableKeepAlives: true}
 	return &http.Client{Transport: tr, Timeout: HTTPTimeout}, nil
 }
