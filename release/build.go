@@ -42,17 +42,15 @@ func Build(ctx context.Context, r *spec.Release, dir string, o Options) (*Manife
 	if workers == 0 {
 		workers = 2
 	}
-	var stage interface{ Step(string) }
+	g := Plan(r)
+	var obs observer
 	if o.Progress != nil {
-		st := o.Progress.Stage("release "+r.Metadata.Name+" "+r.Spec.Version, len(Plan(r).Steps))
-		defer st.Abort()
-		stage = st
+		order, _ := g.Order()
+		board := o.Progress.Board("release "+r.Metadata.Name+" "+r.Spec.Version, order)
+		defer board.Close()
+		obs = board
 	}
-	arts, err := Plan(r).run(ctx, workers, b, func(s Step) {
-		if stage != nil {
-			stage.Step(s.ID)
-		}
-	})
+	arts, err := g.run(ctx, workers, b, obs)
 	if err != nil {
 		return nil, err
 	}

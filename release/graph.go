@@ -82,11 +82,17 @@ type StepError struct {
 func (e *StepError) Error() string { return fmt.Sprintf("%s: %v", e.Step, e.Err) }
 func (e *StepError) Unwrap() error { return e.Err }
 
+// observer is told when a step starts and ends.
+type observer interface {
+	Start(id string)
+	Done(id string, err error)
+}
+
 // run runs the graph's steps, each once its needs are done, at most
-// workers at a time. The first failure cancels the steps still running
-// and is returned as a *StepError; steps that finished keep what they
-// put in the caches.
-func (g Graph) run(ctx context.Context, workers int, b *build, started func(Step)) ([]Artifact, error) {
+// workers at a time, telling obs (optional) about each. The first failure
+// cancels the steps still running and is returned as a *StepError; steps
+// that finished keep what they put in the caches.
+func (g Graph) run(ctx context.Context, workers int, b *build, obs observer) ([]Artifact, error) {
 	if _, err := g.Order(); err != nil {
 		return nil, err
 	}
@@ -146,11 +152,14 @@ func (g Graph) run(ctx context.Context, workers int, b *build, started func(Step
 					wake <- struct{}{}
 					return
 				}
-				if started != nil {
-					started(s)
+				if obs != nil {
+					obs.Start(s.ID)
 				}
 				a, err := s.run(ctx, b)
 				<-slots
+				if obs != nil {
+					obs.Done(s.ID, err)
+				}
 				mu.Lock()
 				delete(running, s.ID)
 				if err != nil && firstErr == nil {

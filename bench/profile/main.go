@@ -130,6 +130,11 @@ func (t *timeline) Wait() {}
 // Transfer reports nothing: the packages build counts steps, not bytes.
 func (t *timeline) Transfer(string) progress.Transfer { return progress.Discard().Transfer("") }
 
+// Board reports nothing: the packages build runs no graph.
+func (t *timeline) Board(name string, ids []string) progress.Board {
+	return progress.Discard().Board(name, ids)
+}
+
 func (t *timeline) print(format string, args ...any) {
 	t.mu.Lock()
 	defer t.mu.Unlock()

@@ -20,6 +20,9 @@ type Reporter interface {
 	Stage(name string, n int) Stage
 	// Transfer starts a byte-counted stage, e.g. "pushing etcd".
 	Transfer(name string) Transfer
+	// Board starts a set of tasks that run in any order, e.g. the steps
+	// of a build graph.
+	Board(name string, ids []string) Board
 	// Wait flushes the display; call it before printing a summary.
 	Wait()
 }
