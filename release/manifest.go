@@ -32,13 +32,14 @@ const (
 	KindRepository = "repository"
 	KindImage      = "image"
 	KindDisk       = "disk-image"
+	KindOSImage    = "os-image"
 	KindPayload    = "payload"
 	KindSBOM       = "sbom"
 )
 
 // Artifact is one thing a release publishes.
 type Artifact struct {
-	Kind string `json:"kind" jsonschema:"enum=package,enum=repository,enum=image,enum=disk-image,enum=payload,enum=sbom"`
+	Kind string `json:"kind" jsonschema:"enum=package,enum=repository,enum=image,enum=disk-image,enum=os-image,enum=payload,enum=sbom"`
 	Name string `json:"name"`
 	// Arch is empty for artifacts of every architecture (repositories,
 	// multi-arch image indexes).

@@ -12,8 +12,8 @@ import (
 // Plan returns the build graph of a release: the packages and their
 // repositories, the container images, and for each architecture disk
 // images are made for, the node OS (rootfs, slot filesystem, initramfs;
-// it installs the release's packages), then its disk image and its
-// update payload and its SPDX SBOM. Plan does no I/O.
+// it installs the release's packages), then its disk image, its OS image
+// (the tree as an OCI image), its update payload and its SPDX SBOM. Plan does no I/O.
 func Plan(r *spec.Release) Graph {
 	name := r.Metadata.Name
 	nos := r.NodeOS()
@@ -37,6 +37,8 @@ func Plan(r *spec.Release) Graph {
 				To: "(cache: tree, slot filesystem, initramfs)", run: buildOS(arch)},
 			Step{ID: "disk/" + arch, Needs: []string{osID}, From: osID,
 				To: fmt.Sprintf("%s/disk/%s-%s-%s.raw", arch, name, nos.Version, arch), run: buildDisk(arch)},
+			Step{ID: "osimage/" + arch, Needs: []string{osID}, From: osID + ": the root filesystem tree",
+				To: fmt.Sprintf("%s/os/%s-%s-%s", arch, name, nos.Version, arch), run: buildOSImage(arch)},
 			Step{ID: "payload/" + arch, Needs: []string{osID}, From: osID,
 				To: fmt.Sprintf("%s/payload/%s-%s-%s", arch, name, nos.Version, arch), run: buildPayload(arch)},
 			Step{ID: "sbom/" + arch, Needs: []string{osID}, From: osID + ": dpkg's package list and the release's components",

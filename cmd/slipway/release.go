@@ -32,14 +32,16 @@ supports into one directory, the release directory layout v1
   repo/v1.NN/{deb,rpm}/        packages and their apt and yum repositories
   images/NAME/                 container images (multi-arch OCI layouts)
   ARCH/disk/NAME-VERSION-ARCH.raw   node OS disk images
+  ARCH/os/NAME-VERSION-ARCH/        node OS root filesystems (OCI images)
   ARCH/payload/NAME-VERSION-ARCH/   update payloads (OCI layouts)
   ARCH/sbom/NAME-VERSION-ARCH.spdx.json   SPDX SBOMs of the OS images
   release.json                 every artifact: kind, arch, path, digest, size, inputs
   SHA256SUMS, SHA256SUMS.asc   checksums of every file, signed (spec.signing)
   release-key.asc              the signing key's public half
 
-The steps form a graph (packages -> node OS -> disk image, payload and
-SBOM per architecture; components -> images) run in parallel (--parallel); each
+The steps form a graph (packages -> node OS -> disk image, OS image,
+payload and SBOM per architecture; components -> images) run in parallel
+(--parallel), shown as one board of steps; each
 reuses the shared cache, so an unchanged input is not rebuilt. The
 directory appears only when everything is built and signed; Ctrl-C leaves
 no partial artifact. An existing release directory is replaced, anything

@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,15 +11,19 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/slipway-dev/slipway/internal/fileutil"
 )
 
 // releaseManifest is the part of release.json the test reads.
 type releaseManifest struct {
 	SchemaVersion int
-	Artifacts     []struct {
-		Kind, Name, Arch, Path, Digest, Ref string
-		Inputs                              map[string]string
-	}
+	Artifacts     []releaseArtifact
+}
+
+type releaseArtifact struct {
+	Kind, Name, Arch, Path, Digest, Ref string
+	Inputs                              map[string]string
 }
 
 // TestReleaseAndVerify: `slipway release` of the e2e node OS release
@@ -73,13 +79,14 @@ jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))`
 		kinds[a.Kind] = p
 	}
 	checkSBOM(t, f, out, m)
-	for _, k := range []string{"package", "repository", "disk-image", "payload", "sbom"} {
+	checkOSImage(t, f, out, m)
+	for _, k := range []string{"package", "repository", "disk-image", "os-image", "payload", "sbom"} {
 		if kinds[k] == "" {
 			t.Errorf("the release has no %s artifact", k)
 		}
 	}
-	if slots["disk-image"] == "" || slots["disk-image"] != slots["payload"] {
-		t.Errorf("disk image slot %q, payload slot %q: want the same", slots["disk-image"], slots["payload"])
+	if slots["disk-image"] == "" || slots["disk-image"] != slots["payload"] || slots["os-image"] != slots["payload"] {
+		t.Errorf("disk image slot %q, payload slot %q, OS image from the tree of slot %q: want the same", slots["disk-image"], slots["payload"], slots["os-image"])
 	}
 	for kind, p := range kinds {
 		rel, _ := filepath.Rel(out, p)
@@ -194,6 +201,43 @@ func TestReleaseInterrupted(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(parent, "bad")); err == nil {
 		t.Error("the failed release left its directory")
+	}
+}
+
+// checkOSImage: the release's OS image is an OCI image skopeo reads, with
+// the manifest's ref as its digest, and unpacked by `slipway images os
+// unpack` it is the node OS tree: dpkg's status and the node agent are
+// the tree's bytes.
+func checkOSImage(t *testing.T, f *nodeOS, out string, m releaseManifest) {
+	t.Helper()
+	needTools(t, "skopeo")
+	var a *releaseArtifact
+	for i := range m.Artifacts {
+		if m.Artifacts[i].Kind == "os-image" {
+			a = &m.Artifacts[i]
+		}
+	}
+	if a == nil {
+		t.Fatal("no os-image artifact")
+	}
+	layout := filepath.Join(out, a.Path)
+	raw, err := exec.Command("skopeo", "inspect", "--raw", "oci:"+layout).Output()
+	if err != nil {
+		t.Fatalf("skopeo inspect --raw oci:%s: %v", layout, err)
+	}
+	if got := fmt.Sprintf("sha256:%x", sha256.Sum256(raw)); got != a.Ref {
+		t.Errorf("skopeo reads the OS image as %s, release.json says %s", got, a.Ref)
+	}
+	dst := filepath.Join(t.TempDir(), "tree")
+	if r := slipway(t, nil, "images", "os", "unpack", layout, "-o", dst, "--allow-devices", "--arch", "amd64"); r.code != 0 {
+		t.Fatalf("images os unpack: exit %d\n%s", r.code, r.stderr)
+	}
+	for _, p := range []string{"var/lib/dpkg/status", "usr/bin/slipway-node"} {
+		got, err1 := fileutil.SHA256(filepath.Join(dst, p))
+		want, err2 := fileutil.SHA256(filepath.Join(f.rootfs, p))
+		if err1 != nil || err2 != nil || got != want {
+			t.Errorf("%s in the unpacked OS image: %s (%v), in the tree: %s (%v)", p, got, err1, want, err2)
+		}
 	}
 }
 
