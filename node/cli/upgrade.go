@@ -11,10 +11,8 @@ import (
 func newUpgrade(o Options) *cobra.Command {
 	var (
 		t             target
-		ref, key      string
+		pf            payloadFlags
 		stage, reboot bool
-		insecure      bool
-		opts          agent.UpgradeOptions
 	)
 	cmd := &cobra.Command{
 		Use:   "upgrade --payload REF|DIR",
@@ -43,16 +41,10 @@ itself. Upgrading to the version that is running does nothing.`,
       --control-plane-version 1.33.0`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if ref == "" {
-				return invalid("--payload is required")
-			}
 			if stage && reboot {
 				return invalid("--stage and --reboot exclude each other")
 			}
-			if opts.Skew.Role != "" && opts.Skew.Role != agent.RoleControlPlane && opts.Skew.Role != agent.RoleWorker {
-				return invalid("--role %q: use %s or %s", opts.Skew.Role, agent.RoleControlPlane, agent.RoleWorker)
-			}
-			kr, err := readKey(key)
+			opts, err := pf.options()
 			if err != nil {
 				return err
 			}
@@ -61,7 +53,7 @@ itself. Upgrading to the version that is running does nothing.`,
 				return err
 			}
 			defer n.Dev.Close()
-			opts.Payload, opts.Insecure, opts.Keyring, opts.Reboot = ref, insecure, kr, reboot
+			opts.Reboot = reboot
 			rec, err := n.Upgrade(cmd.Context(), opts)
 			if err != nil {
 				return err
@@ -78,17 +70,47 @@ itself. Upgrading to the version that is running does nothing.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&ref, "payload", "", "the payload: a registry reference (HOST/REPO:TAG) or an OCI layout directory (DIR or DIR:TAG)")
-	f.StringVar(&key, "key", "", "OpenPGP public key(s) the payload must be signed by (default "+DefaultKeyring+" when present)")
-	f.BoolVar(&insecure, "insecure", false, "allow plain HTTP to a registry that is not on loopback")
+	pf.addFlags(cmd)
 	f.BoolVar(&stage, "stage", false, "write the new version without rebooting (the default)")
 	f.BoolVar(&reboot, "reboot", false, "reboot into the new version once it is written")
-	f.BoolVar(&opts.Skew.Ignore, "ignore-skew", false, "install even when the version-skew policy forbids it (logged and recorded)")
-	f.StringVar(&opts.Skew.Role, "role", "", "the node's role for the skew policy: control-plane or worker (default: detected on a node, worker offline)")
-	f.StringSliceVar(&opts.Skew.ControlPlaneVersions, "control-plane-version", nil, "kube-apiserver version(s) of the cluster (offline on a control-plane node, the first is the node's own)")
-	f.StringVar(&opts.Skew.Kubeconfig, "kubeconfig", "", "ask this kubeconfig's kube-apiserver for its version")
-	f.StringVar(&opts.Manifests, "manifests", "", "directory of static-pod manifests for the new version, swapped in with a backup")
-	f.BoolVar(&opts.SkipEtcdSnapshot, "skip-etcd-snapshot", false, "do not snapshot the local etcd member first")
+	f.BoolVar(&pf.opts.Skew.Ignore, "ignore-skew", false, "install even when the version-skew policy forbids it (logged and recorded)")
+	f.StringVar(&pf.opts.Manifests, "manifests", "", "directory of static-pod manifests for the new version, swapped in with a backup")
+	f.BoolVar(&pf.opts.SkipEtcdSnapshot, "skip-etcd-snapshot", false, "do not snapshot the local etcd member first")
 	t.addFlags(cmd)
 	return cmd
+}
+
+// payloadFlags say which payload to install and how it is checked
+// (upgrade, validate --destructive).
+type payloadFlags struct {
+	ref, key string
+	insecure bool
+	opts     agent.UpgradeOptions
+}
+
+func (p *payloadFlags) addFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&p.ref, "payload", "", "the payload: a registry reference (HOST/REPO:TAG) or an OCI layout directory (DIR or DIR:TAG)")
+	f.StringVar(&p.key, "key", "", "OpenPGP public key(s) the payload must be signed by (default "+DefaultKeyring+" when present)")
+	f.BoolVar(&p.insecure, "insecure", false, "allow plain HTTP to a registry that is not on loopback")
+	f.StringVar(&p.opts.Skew.Role, "role", "", "the node's role for the skew policy: control-plane or worker (default: detected on a node, worker offline)")
+	f.StringSliceVar(&p.opts.Skew.ControlPlaneVersions, "control-plane-version", nil, "kube-apiserver version(s) of the cluster (offline on a control-plane node, the first is the node's own)")
+	f.StringVar(&p.opts.Skew.Kubeconfig, "kubeconfig", "", "ask this kubeconfig's kube-apiserver for its version")
+}
+
+// options checks the flags and reads the key.
+func (p *payloadFlags) options() (agent.UpgradeOptions, error) {
+	o := p.opts
+	if p.ref == "" {
+		return o, invalid("--payload is required")
+	}
+	if r := o.Skew.Role; r != "" && r != agent.RoleControlPlane && r != agent.RoleWorker {
+		return o, invalid("--role %q: use %s or %s", r, agent.RoleControlPlane, agent.RoleWorker)
+	}
+	kr, err := readKey(p.key)
+	if err != nil {
+		return o, err
+	}
+	o.Payload, o.Insecure, o.Keyring = p.ref, p.insecure, kr
+	return o, nil
 }
