@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/slipway-dev/slipway/node/agent"
+	"github.com/slipway-dev/slipway/node/boot"
 	"github.com/slipway-dev/slipway/node/drill"
 	"github.com/slipway-dev/slipway/node/validate"
 )
@@ -76,7 +77,8 @@ left marked bad; nothing reboots. The payload is checked as by upgrade
 			defer n.Dev.Close()
 			reps := []*validate.Report{validate.Node(n, time.Now())}
 			if destructive {
-				fmt.Fprintf(cmd.ErrOrStderr(), "destructive drills on slot %s's other slot (test clusters only):\n", n.Booted)
+				other, _ := boot.OtherSlot(n.Booted)
+				fmt.Fprintf(cmd.ErrOrStderr(), "destructive drills, overwriting slot %s (slot %s booted; test clusters only):\n", other, n.Booted)
 				reps = append(reps, drill.Run(cmd.Context(), n, drill.Options{Upgrade: uo, WorkDir: workDir(n),
 					OnCheck: func(c validate.Check) { fmt.Fprintf(cmd.ErrOrStderr(), "  %-4s %s\n", c.Result, c.Name) }}))
 			}

@@ -79,6 +79,12 @@ storage:
               slipway-node status > /dev/console 2>&1
               slipway-node validate --json > $S/validate.json 2>/dev/null; echo $? > $S/validate.exit
               slipway-node validate > /dev/console 2>&1
+              # The destructive level on this test node: drills with 3.0.0
+              # into slot a (rows on the console as they end).
+              start=$(date +%s)
+              { slipway-node validate --destructive --payload @REGISTRY@/e2e/payload:3.0.0 --insecure --json 2>&1 >$S/drill.json
+                echo $? > $S/drill.exit; } | tee $S/drill.log > /dev/console
+              say "drills took $(( $(date +%s) - start ))s"
               say "done=yes"
               sync; systemctl poweroff
             fi ;;
@@ -308,6 +314,7 @@ func TestABUpgradeAndRollback(t *testing.T) {
 	if !strings.Contains(names["manifests"], "kube-apiserver") || !strings.Contains(names["slots: a"], "slipway-e2e-broken.service") {
 		t.Errorf("validate details: manifests %q, slot a %q", names["manifests"], names["slots: a"])
 	}
+	checkDrillsOnNode(t, img, console)
 	if r := slipway(t, nil, "validate", "node", "--disk", img, "--booted", "b"); r.code != 0 || !strings.Contains(r.stdout, "validate node: pass") {
 		t.Errorf("slipway validate node --disk: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
@@ -320,6 +327,39 @@ func TestABUpgradeAndRollback(t *testing.T) {
 	}
 	if _, sa, _ := offline.slot("a"); offline.Default != "b" || sa != "bad" {
 		t.Errorf("offline status: %+v", offline)
+	}
+}
+
+// checkDrillsOnNode: slipway-node validate --destructive ran on the
+// node after the fallback, with the 3.0.0 payload from the registry,
+// and every drill passed (slot a overwritten again and again, slot b
+// still booted).
+func checkDrillsOnNode(t *testing.T, img, console string) {
+	t.Helper()
+	if got := strings.TrimSpace(stateFile(t, img, "/lib/e2e/drill.exit")); got != "0" {
+		t.Errorf("slipway-node validate --destructive on the node: exit %q\n%s", got, stateFile(t, img, "/lib/e2e/drill.log"))
+	}
+	var reps []struct {
+		Level  string
+		Checks []struct{ Name, Result, Detail string }
+	}
+	if err := json.Unmarshal([]byte(stateFile(t, img, "/lib/e2e/drill.json")), &reps); err != nil || len(reps) != 2 || reps[1].Level != "destructive" {
+		t.Fatalf("drill.json: %v, %d reports", err, len(reps))
+	}
+	passed := 0
+	for _, c := range reps[1].Checks {
+		switch c.Result {
+		case "pass":
+			passed++
+		case "FAIL":
+			t.Errorf("drill on the node: %s: %s", c.Name, c.Detail)
+		}
+	}
+	if passed != 14 {
+		t.Errorf("%d drills passed on the node, want 14", passed)
+	}
+	if i := strings.Index(console, "E2E drills took "); i >= 0 {
+		t.Logf("%s", strings.TrimSpace(strings.SplitN(console[i:], "\n", 2)[0]))
 	}
 }
 
