@@ -18,7 +18,6 @@ import (
 	"github.com/slipway-dev/slipway/internal/progress"
 	"github.com/slipway-dev/slipway/internal/staging"
 	"github.com/slipway-dev/slipway/packages"
-	"github.com/slipway-dev/slipway/sources"
 	"github.com/slipway-dev/slipway/spec"
 )
 
@@ -64,12 +63,9 @@ SLIPWAY_VERBOSE=1 shows mmdebstrap's output.`,
 			if err != nil {
 				return err
 			}
-			epoch, err := sourceDateEpoch(cmd.ErrOrStderr())
+			epoch, err := buildSetup(cmd, &cacheDir)
 			if err != nil {
 				return err
-			}
-			if cacheDir == "" {
-				cacheDir = sources.DefaultCacheDir()
 			}
 			stage, err := staging.New(output)
 			if err != nil {

@@ -37,13 +37,10 @@ func (f *imageFlags) build(cmd *cobra.Command) ([]images.Built, time.Time, error
 	if len(r.Images()) == 0 {
 		return nil, time.Time{}, &usageError{fmt.Errorf("%s declares no images (spec.images, or a control-plane component)", f.file)}
 	}
-	epoch, err := sourceDateEpoch(cmd.ErrOrStderr())
+	cache := f.cacheDir
+	epoch, err := buildSetup(cmd, &cache)
 	if err != nil {
 		return nil, time.Time{}, err
-	}
-	cache := f.cacheDir
-	if cache == "" {
-		cache = sources.DefaultCacheDir()
 	}
 	rep := progress.New(cmd.ErrOrStderr())
 	defer rep.Wait()

@@ -14,7 +14,6 @@ import (
 	"github.com/slipway-dev/slipway/images/oci"
 	"github.com/slipway-dev/slipway/internal/progress"
 	"github.com/slipway-dev/slipway/internal/staging"
-	"github.com/slipway-dev/slipway/sources"
 )
 
 func newImagesInspectCommand() *cobra.Command {
@@ -123,12 +122,9 @@ func newImagesOSPackCommand() *cobra.Command {
 			if format != images.FormatLayout && format != images.FormatArchive {
 				return &usageError{fmt.Errorf("--format %q: want layout or archive", format)}
 			}
-			epoch, err := sourceDateEpoch(cmd.ErrOrStderr())
+			epoch, err := buildSetup(cmd, &cacheDir)
 			if err != nil {
 				return err
-			}
-			if cacheDir == "" {
-				cacheDir = sources.DefaultCacheDir()
 			}
 			idx, err := images.PackOS(cmd.Context(), images.OSImage{Root: args[0], Arch: arch, Version: version, Epoch: epoch, CacheDir: cacheDir})
 			if err != nil {

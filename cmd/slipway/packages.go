@@ -14,6 +14,7 @@ import (
 
 	"github.com/slipway-dev/slipway/internal/progress"
 	"github.com/slipway-dev/slipway/packages"
+	"github.com/slipway-dev/slipway/sources"
 	"github.com/slipway-dev/slipway/spec"
 )
 
@@ -86,6 +87,15 @@ func loadRelease(cmd *cobra.Command, file string) (*spec.Release, error) {
 		fmt.Fprintln(cmd.ErrOrStderr(), w)
 	}
 	return r, nil
+}
+
+// buildSetup is what every build command starts with: the epoch
+// (sourceDateEpoch) and the cache directory, *cacheDir or the default.
+func buildSetup(cmd *cobra.Command, cacheDir *string) (time.Time, error) {
+	if *cacheDir == "" {
+		*cacheDir = sources.DefaultCacheDir()
+	}
+	return sourceDateEpoch(cmd.ErrOrStderr())
 }
 
 // sourceDateEpoch reads SOURCE_DATE_EPOCH; unset, it warns and uses now.

@@ -16,7 +16,6 @@ import (
 	"github.com/slipway-dev/slipway/internal/progress"
 	"github.com/slipway-dev/slipway/internal/staging"
 	npayload "github.com/slipway-dev/slipway/node/payload"
-	"github.com/slipway-dev/slipway/sources"
 	"github.com/slipway-dev/slipway/spec"
 )
 
@@ -65,12 +64,9 @@ digest.`,
 			if len(archs) == 0 {
 				return &usageError{fmt.Errorf("%s: spec.architectures has none of %v, the architectures payloads are built for", file, spec.DiskArchitectures)}
 			}
-			epoch, err := sourceDateEpoch(cmd.ErrOrStderr())
+			epoch, err := buildSetup(cmd, &cacheDir)
 			if err != nil {
 				return err
-			}
-			if cacheDir == "" {
-				cacheDir = sources.DefaultCacheDir()
 			}
 			stage, err := staging.New(output)
 			if err != nil {

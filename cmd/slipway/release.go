@@ -13,7 +13,6 @@ import (
 
 	"github.com/slipway-dev/slipway/internal/progress"
 	"github.com/slipway-dev/slipway/release"
-	"github.com/slipway-dev/slipway/sources"
 )
 
 func newReleaseCommand() *cobra.Command {
@@ -58,12 +57,9 @@ else refused. --dry-run prints the plan.`,
 			if dryRun {
 				return release.PrintPlan(cmd.OutOrStdout(), release.Plan(r), output)
 			}
-			epoch, err := sourceDateEpoch(cmd.ErrOrStderr())
+			epoch, err := buildSetup(cmd, &cacheDir)
 			if err != nil {
 				return err
-			}
-			if cacheDir == "" {
-				cacheDir = sources.DefaultCacheDir()
 			}
 			rep := progress.New(cmd.ErrOrStderr())
 			m, err := release.Build(cmd.Context(), r, output, release.Options{
