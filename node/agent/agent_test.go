@@ -3,7 +3,6 @@ package agent
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -13,10 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/slipway-dev/slipway/images/payload"
+	"github.com/slipway-dev/slipway/internal/abtest"
 	"github.com/slipway-dev/slipway/node/ab"
 	"github.com/slipway-dev/slipway/node/boot"
-	npayload "github.com/slipway-dev/slipway/node/payload"
 	"github.com/slipway-dev/slipway/signing"
 )
 
@@ -28,29 +26,8 @@ const slotSize = 8 << 20
 func testNode(t *testing.T) *Node {
 	t.Helper()
 	dir := t.TempDir()
-	esp, root := filepath.Join(dir, "esp"), filepath.Join(dir, "root")
-	slots := map[string]string{}
-	for _, s := range []string{"a", "b"} {
-		slots[s] = filepath.Join(dir, "slot-"+s)
-		f, err := os.Create(slots[s])
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := f.Truncate(slotSize); err != nil {
-			t.Fatal(err)
-		}
-		f.Close()
-	}
-	dev := &ab.Live{ESP: esp, Slots: slots}
-	e := boot.SlotEntry("a", "1.0.0", "")
-	for name, content := range map[string]string{
-		boot.LoaderPath: string(boot.DefaultLoader().Marshal()), e.Path(): string(e.Marshal()),
-		boot.KernelPath("a"): "kernel 1", boot.InitrdPath("a"): "initrd 1",
-	} {
-		if err := dev.WriteFile(name, strings.NewReader(content)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dev := abtest.Disk(t, dir, slotSize, "1.0.0", nil)
+	root := filepath.Join(dir, "root")
 	writeFile(t, filepath.Join(root, OSRelease), "IMAGE_VERSION=1.0.0\nSLIPWAY_KUBERNETES_VERSION=1.33.0\n")
 	return &Node{Dev: dev, Booted: "a", Arch: "amd64", Root: root}
 }
@@ -65,48 +42,9 @@ func writeFile(t *testing.T, p, s string) {
 	}
 }
 
-type testPayload struct {
-	dir                string
-	slot, kernel, init []byte
-}
-
 // buildPayload writes a payload layout of version for arch with random
 // blobs, signed when key is set.
-func buildPayload(t *testing.T, version, kube, arch string, key []byte) testPayload {
-	t.Helper()
-	dir := t.TempDir()
-	p := testPayload{dir: filepath.Join(dir, "layout"), slot: random(t, 3<<20+123), kernel: random(t, 4096), init: random(t, 9000)}
-	files := map[string][]byte{"slot": p.slot, "kernel": p.kernel, "initrd": p.init}
-	for n, b := range files {
-		if err := os.WriteFile(filepath.Join(dir, n), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	in := payload.Input{
-		Slot: filepath.Join(dir, "slot"), Kernel: filepath.Join(dir, "kernel"), Initrd: filepath.Join(dir, "initrd"),
-		Metadata: npayload.Metadata{Name: "test", Version: version, KubernetesVersion: kube, Arch: arch, KernelVersion: "6.1.0-test", SlotFilesystem: "squashfs"},
-		Epoch:    time.Unix(1700000000, 0),
-	}
-	if key != nil {
-		s, err := signing.Parse(key, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		in.Signer = s
-	}
-	if _, err := payload.Build(context.Background(), in, p.dir); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-func random(t *testing.T, n int) []byte {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+var buildPayload = abtest.BuildPayload
 
 // snapshot is everything on the node's disk, to prove nothing changed.
 func snapshot(t *testing.T, n *Node) string {
@@ -155,15 +93,15 @@ func status(t *testing.T, n *Node) map[string]SlotStatus {
 func TestUpgradeStagesTheOtherSlot(t *testing.T) {
 	n := testNode(t)
 	p := buildPayload(t, "2.0.0", "1.33.1", "amd64", nil)
-	rec, err := n.Upgrade(context.Background(), UpgradeOptions{Payload: p.dir, Skew: SkewOptions{ControlPlaneVersions: []string{"1.33.0"}}})
+	rec, err := n.Upgrade(context.Background(), UpgradeOptions{Payload: p.Dir, Skew: SkewOptions{ControlPlaneVersions: []string{"1.33.0"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if rec.Slot != "b" || rec.Entry != "slipway-b+3.conf" || rec.From != "1.0.0" || rec.To != "2.0.0" {
 		t.Errorf("upgrade record %+v", rec)
 	}
-	slotHolds(t, n, "b", p.slot)
-	for name, want := range map[string][]byte{boot.KernelPath("b"): p.kernel, boot.InitrdPath("b"): p.init} {
+	slotHolds(t, n, "b", p.Slot)
+	for name, want := range map[string][]byte{boot.KernelPath("b"): p.Kernel, boot.InitrdPath("b"): p.Initrd} {
 		if got, _ := n.Dev.ReadFile(name); !bytes.Equal(got, want) {
 			t.Errorf("%s does not hold the payload's", name)
 		}
@@ -175,10 +113,10 @@ func TestUpgradeStagesTheOtherSlot(t *testing.T) {
 
 	// Double upgrade without reboot: the staged slot is replaced.
 	p3 := buildPayload(t, "3.0.0", "1.33.1", "amd64", nil)
-	if _, err := n.Upgrade(context.Background(), UpgradeOptions{Payload: p3.dir, Skew: SkewOptions{ControlPlaneVersions: []string{"1.33.0"}}}); err != nil {
+	if _, err := n.Upgrade(context.Background(), UpgradeOptions{Payload: p3.Dir, Skew: SkewOptions{ControlPlaneVersions: []string{"1.33.0"}}}); err != nil {
 		t.Fatal(err)
 	}
-	slotHolds(t, n, "b", p3.slot)
+	slotHolds(t, n, "b", p3.Slot)
 	if st := status(t, n); st["b"].Version != "3.0.0" || st["default"].Slot != "b" {
 		t.Errorf("status after a second upgrade: %+v", st)
 	}
@@ -190,7 +128,7 @@ func TestUpgradeStagesTheOtherSlot(t *testing.T) {
 	// The version already running: nothing to do, nothing written.
 	p1 := buildPayload(t, "1.0.0", "1.33.0", "amd64", nil)
 	before := snapshot(t, n)
-	rec, err = n.Upgrade(context.Background(), UpgradeOptions{Payload: p1.dir, Skew: SkewOptions{ControlPlaneVersions: []string{"1.33.0"}}})
+	rec, err = n.Upgrade(context.Background(), UpgradeOptions{Payload: p1.Dir, Skew: SkewOptions{ControlPlaneVersions: []string{"1.33.0"}}})
 	if err != nil || !rec.NoOp {
 		t.Fatalf("upgrade to the running version: %+v, %v", rec, err)
 	}
@@ -220,20 +158,20 @@ func TestUpgradeRefusesBeforeWriting(t *testing.T) {
 	}
 	signed := buildPayload(t, "2.0.0", "1.33.1", "amd64", key)
 	corrupt := buildPayload(t, "2.0.0", "1.33.1", "amd64", nil)
-	flipBlob(t, corrupt.dir, corrupt.slot)
+	flipBlob(t, corrupt.Dir, corrupt.Slot)
 	cp := SkewOptions{ControlPlaneVersions: []string{"1.33.0"}}
 	cases := []struct {
 		name string
 		o    UpgradeOptions
 		want string
 	}{
-		{"wrong architecture", UpgradeOptions{Payload: buildPayload(t, "2.0.0", "1.33.1", "arm64", nil).dir, Skew: cp}, "arm64"},
-		{"signed by another key", UpgradeOptions{Payload: signed.dir, Keyring: pub(other), Skew: cp}, "signature"},
-		{"unsigned with a key", UpgradeOptions{Payload: corrupt.dir, Keyring: pub(key), Skew: cp}, "sign"},
-		{"corrupted slot blob", UpgradeOptions{Payload: corrupt.dir, Skew: cp}, "the metadata says"},
-		{"kubelet newer than the apiserver", UpgradeOptions{Payload: signed.dir, Skew: SkewOptions{ControlPlaneVersions: []string{"1.32.4"}}}, "must not be newer"},
-		{"control plane two minors", UpgradeOptions{Payload: buildPayload(t, "2.0.0", "1.35.0", "amd64", nil).dir, Skew: SkewOptions{Role: RoleControlPlane, ControlPlaneVersions: []string{"1.33.0"}}}, "one minor version at a time"},
-		{"no control-plane version", UpgradeOptions{Payload: signed.dir}, "--control-plane-version"},
+		{"wrong architecture", UpgradeOptions{Payload: buildPayload(t, "2.0.0", "1.33.1", "arm64", nil).Dir, Skew: cp}, "arm64"},
+		{"signed by another key", UpgradeOptions{Payload: signed.Dir, Keyring: pub(other), Skew: cp}, "signature"},
+		{"unsigned with a key", UpgradeOptions{Payload: corrupt.Dir, Keyring: pub(key), Skew: cp}, "sign"},
+		{"corrupted slot blob", UpgradeOptions{Payload: corrupt.Dir, Skew: cp}, "the metadata says"},
+		{"kubelet newer than the apiserver", UpgradeOptions{Payload: signed.Dir, Skew: SkewOptions{ControlPlaneVersions: []string{"1.32.4"}}}, "must not be newer"},
+		{"control plane two minors", UpgradeOptions{Payload: buildPayload(t, "2.0.0", "1.35.0", "amd64", nil).Dir, Skew: SkewOptions{Role: RoleControlPlane, ControlPlaneVersions: []string{"1.33.0"}}}, "one minor version at a time"},
+		{"no control-plane version", UpgradeOptions{Payload: signed.Dir}, "--control-plane-version"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -250,13 +188,13 @@ func TestUpgradeRefusesBeforeWriting(t *testing.T) {
 	}
 	t.Run("good signature", func(t *testing.T) {
 		n := testNode(t)
-		if _, err := n.Upgrade(context.Background(), UpgradeOptions{Payload: signed.dir, Keyring: pub(key), Skew: cp}); err != nil {
+		if _, err := n.Upgrade(context.Background(), UpgradeOptions{Payload: signed.Dir, Keyring: pub(key), Skew: cp}); err != nil {
 			t.Fatal(err)
 		}
 	})
 	t.Run("skew ignored", func(t *testing.T) {
 		n := testNode(t)
-		rec, err := n.Upgrade(context.Background(), UpgradeOptions{Payload: signed.dir, Skew: SkewOptions{Ignore: true, ControlPlaneVersions: []string{"1.32.4"}}})
+		rec, err := n.Upgrade(context.Background(), UpgradeOptions{Payload: signed.Dir, Skew: SkewOptions{Ignore: true, ControlPlaneVersions: []string{"1.32.4"}}})
 		if err != nil || !strings.Contains(rec.SkewIgnored, "must not be newer") {
 			t.Fatalf("--ignore-skew: %+v, %v", rec, err)
 		}
@@ -307,7 +245,7 @@ func TestRollbackAndBless(t *testing.T) {
 	n := testNode(t)
 	p := buildPayload(t, "2.0.0", "1.33.1", "amd64", nil)
 	cp := SkewOptions{ControlPlaneVersions: []string{"1.33.0"}}
-	if _, err := n.Upgrade(context.Background(), UpgradeOptions{Payload: p.dir, Skew: cp}); err != nil {
+	if _, err := n.Upgrade(context.Background(), UpgradeOptions{Payload: p.Dir, Skew: cp}); err != nil {
 		t.Fatal(err)
 	}
 	// Rolling back a staged upgrade cancels it.
@@ -323,7 +261,7 @@ func TestRollbackAndBless(t *testing.T) {
 	}
 
 	// Upgrade again, boot it, bless it; rollback then goes back to a.
-	if _, err := n.Upgrade(context.Background(), UpgradeOptions{Payload: p.dir, Skew: cp}); err != nil {
+	if _, err := n.Upgrade(context.Background(), UpgradeOptions{Payload: p.Dir, Skew: cp}); err != nil {
 		t.Fatal(err)
 	}
 	bootTarget(t, n)
@@ -399,7 +337,7 @@ func TestHealthGate(t *testing.T) {
 	writeFile(t, filepath.Join(newDir, "kube-apiserver.yaml"), "apiVersion: v1\nkind: Pod\nmetadata: {name: kube-apiserver, annotations: {v: '2'}}\n")
 	writeFile(t, filepath.Join(newDir, "extra.yaml"), "apiVersion: v1\nkind: Pod\nmetadata: {name: extra}\n")
 	p := buildPayload(t, "2.0.0", "1.33.1", "amd64", nil)
-	rec, err := n.Upgrade(context.Background(), UpgradeOptions{Payload: p.dir, Manifests: newDir})
+	rec, err := n.Upgrade(context.Background(), UpgradeOptions{Payload: p.Dir, Manifests: newDir})
 	if err != nil {
 		t.Fatal(err)
 	}

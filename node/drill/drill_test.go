@@ -2,15 +2,13 @@ package drill
 
 import (
 	"context"
-	"crypto/rand"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/slipway-dev/slipway/images/payload"
+	"github.com/slipway-dev/slipway/internal/abtest"
 	"github.com/slipway-dev/slipway/node/ab"
 	"github.com/slipway-dev/slipway/node/agent"
 	"github.com/slipway-dev/slipway/node/boot"
@@ -18,57 +16,18 @@ import (
 	"github.com/slipway-dev/slipway/node/validate"
 )
 
-const slotSize = 8 << 20
-
-// testNode is a node on a temp dir whose slot a boots 1.0.0 (random
-// bytes), blessed; slot b is empty.
+// testNode is a node on a temp dir whose slot a boots 1.0.0 (1 MiB of
+// random bytes), blessed; slot b is empty.
 func testNode(t *testing.T) (*agent.Node, *ab.Live) {
 	t.Helper()
 	dir := t.TempDir()
-	dev := &ab.Live{ESP: filepath.Join(dir, "esp"), Slots: map[string]string{}}
-	for _, s := range []string{"a", "b"} {
-		dev.Slots[s] = filepath.Join(dir, "slot-"+s)
-		b := make([]byte, slotSize)
-		if s == "a" {
-			rand.Read(b[:1<<20])
-		}
-		if err := os.WriteFile(dev.Slots[s], b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	e := boot.SlotEntry("a", "1.0.0", "")
-	for name, content := range map[string]string{
-		boot.LoaderPath: string(boot.DefaultLoader().Marshal()), e.Path(): string(e.Marshal()),
-		boot.KernelPath("a"): "kernel 1", boot.InitrdPath("a"): "initrd 1",
-	} {
-		if err := dev.WriteFile(name, strings.NewReader(content)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dev := abtest.Disk(t, dir, 8<<20, "1.0.0", abtest.Random(t, 1<<20))
 	return &agent.Node{Dev: dev, Booted: "a", Arch: "amd64", Root: filepath.Join(dir, "root")}, dev
 }
 
 // testPayload writes a payload layout of version 2.0.0 with random blobs.
 func testPayload(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	for name, n := range map[string]int{"slot": 3<<20 + 123, "kernel": 4096, "initrd": 9000} {
-		b := make([]byte, n)
-		rand.Read(b)
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	in := payload.Input{
-		Slot: filepath.Join(dir, "slot"), Kernel: filepath.Join(dir, "kernel"), Initrd: filepath.Join(dir, "initrd"),
-		Metadata: npayload.Metadata{Name: "test", Version: "2.0.0", KubernetesVersion: "1.33.1", Arch: "amd64", KernelVersion: "6.1.0-test", SlotFilesystem: "squashfs"},
-		Epoch:    time.Unix(1700000000, 0),
-	}
-	out := filepath.Join(dir, "layout")
-	if _, err := payload.Build(context.Background(), in, out); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return abtest.BuildPayload(t, "2.0.0", "1.33.1", "amd64", nil).Dir
 }
 
 func options(layout string) Options {
