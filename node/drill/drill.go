@@ -196,11 +196,7 @@ type cutPoint struct {
 // way and one byte short, the unsynced bytes lost), and inside the entry
 // write.
 func (d *drill) cutPoints() ([]cutPoint, error) {
-	disk, err := ab.ReadDisk(d.n.Dev)
-	if err != nil {
-		return nil, err
-	}
-	plan, err := ab.PlanUpgrade(disk, d.n.Booted, d.version, "")
+	plan, err := d.plan()
 	if err != nil {
 		return nil, err
 	}
@@ -236,15 +232,20 @@ func opName(op ab.Op) string {
 	return "the write of " + op.Path
 }
 
+// plan is the upgrade planned on the disk as it is now.
+func (d *drill) plan() (ab.Plan, error) {
+	disk, err := ab.ReadDisk(d.n.Dev)
+	if err != nil {
+		return ab.Plan{}, err
+	}
+	return ab.PlanUpgrade(disk, d.n.Booted, d.version, "")
+}
+
 // planned reports whether the upgrade planned on the disk as it is now
 // still does op: a removal an earlier cut let happen is not planned
 // again.
 func (d *drill) planned(op ab.Op) (bool, error) {
-	disk, err := ab.ReadDisk(d.n.Dev)
-	if err != nil {
-		return false, err
-	}
-	plan, err := ab.PlanUpgrade(disk, d.n.Booted, d.version, "")
+	plan, err := d.plan()
 	if err != nil {
 		return false, err
 	}
