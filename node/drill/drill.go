@@ -161,6 +161,9 @@ func (d *drill) start(context.Context) bool {
 		return d.fail("before: the disk", err)
 	}
 	def, ok := disk.Default()
+	if !ok {
+		return d.fail("before: the disk", errors.New("nothing is bootable"))
+	}
 	for _, b := range disk.Bootable() {
 		if b.FileName() != def.FileName() && !ab.Good(b) && b.Slot() != d.n.Booted {
 			continue
@@ -174,9 +177,6 @@ func (d *drill) start(context.Context) bool {
 		}
 		d.versions[b.Version] = c
 	}
-	if !ok {
-		return d.fail("before: the disk", errors.New("nothing is bootable"))
-	}
 	if _, err := Consistent(d.n.Dev, d.versions); err != nil {
 		return d.fail("before: the disk", fmt.Errorf("not consistent before the drills: %w", err))
 	}
@@ -187,7 +187,7 @@ func (d *drill) start(context.Context) bool {
 // cutPoint is one power cut, named after the write it hits.
 type cutPoint struct {
 	op   ab.Op
-	cut  Cut // Op is filled in against the plan of the moment
+	cut  Cut // At is set to op when it runs
 	name string
 }
 
