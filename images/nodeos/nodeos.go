@@ -79,7 +79,7 @@ func BuildDisk(ctx context.Context, r *spec.Release, arch, dir string, o Options
 	if err != nil {
 		return nil, err
 	}
-	stage := o.Progress.Stage("building the disk image", 5)
+	stage := o.Progress.Stage("building the disk image", 4) // rootfs, initramfs, slot filesystem, image
 	defer stage.Abort()
 	// The slot filesystem is built (when the cache lacks it) while the
 	// initramfs is made and, inside disk.Build, the ESP and STATE are
