@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/slipway-dev/slipway/internal/fileutil"
+	"github.com/slipway-dev/slipway/node/skew"
 	"github.com/slipway-dev/slipway/packages"
 	"github.com/slipway-dev/slipway/signing"
 	"github.com/slipway-dev/slipway/spec"
@@ -177,11 +178,11 @@ func finish(dir string, r *spec.Release, arts []Artifact, o Options) (*Manifest,
 // worker's kubelet of this version joins kube-apiservers of its minor up
 // to three minors newer... never older.
 func upgradePath(kube string) UpgradePath {
-	var maj, min int
-	if _, err := fmt.Sscanf(kube, "%d.%d", &maj, &min); err != nil {
+	k, err := spec.ParseVersion(kube)
+	if err != nil {
 		return UpgradePath{Notes: "unknown Kubernetes version " + kube}
 	}
-	v := func(d int) string { return fmt.Sprintf("%d.%d", maj, min+d) }
+	v := func(d int) string { return skew.Version{Major: k.Major, Minor: k.Minor + d}.MinorString() }
 	up := UpgradePath{ControlPlane: []string{v(-1), v(0)}, Workers: []string{v(0), v(1), v(2), v(3)}}
 	up.Notes = fmt.Sprintf("Control-plane nodes upgrade to %s from %s.x or %s.x (one minor at a time; HA kube-apiservers within one minor). "+
 		"Workers run this kubelet only against kube-apiservers %s.x to %s.x: upgrade the control plane first. "+

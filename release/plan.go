@@ -17,7 +17,10 @@ import (
 func Plan(r *spec.Release) Graph {
 	name := r.Metadata.Name
 	nos := r.NodeOS()
-	minor := "v" + minorOf(r.Spec.KubernetesVersion)
+	minor := "v" + r.Spec.KubernetesVersion
+	if k, err := spec.ParseVersion(r.Spec.KubernetesVersion); err == nil {
+		minor = "v" + k.MinorString() // as packages.Publish names the repositories
+	}
 	g := Graph{Steps: []Step{{
 		ID: "packages", From: fmt.Sprintf("%d components of %s", len(r.Spec.Components), r.File()),
 		To: "repo/" + minor + "/{deb,rpm}", run: buildPackages,
@@ -70,14 +73,6 @@ func rootfsSource(nos spec.OS) string {
 		return "directory " + rf.Directory
 	}
 	return "debian"
-}
-
-func minorOf(v string) string {
-	parts := strings.SplitN(v, ".", 3)
-	if len(parts) < 2 {
-		return v
-	}
-	return parts[0] + "." + parts[1]
 }
 
 // PrintPlan writes the graph in run order: each step, what it builds

@@ -1,8 +1,6 @@
 package release
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -12,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/slipway-dev/slipway/internal/deb822"
 	"github.com/slipway-dev/slipway/internal/version"
 	"github.com/slipway-dev/slipway/spec"
 )
@@ -29,24 +28,11 @@ func InstalledDebs(tree string) ([]DebPackage, error) {
 		return nil, fmt.Errorf("reading the OS's package list: %w", err)
 	}
 	var out []DebPackage
-	for _, para := range bytes.Split(b, []byte("\n\n")) {
-		f := map[string]string{}
-		s := bufio.NewScanner(bytes.NewReader(para))
-		s.Buffer(make([]byte, 1<<20), 1<<20)
-		for s.Scan() {
-			line := s.Text()
-			if line == "" || line[0] == ' ' || line[0] == '\t' {
-				continue
-			}
-			k, v, ok := strings.Cut(line, ":")
-			if ok {
-				f[k] = strings.TrimSpace(v)
-			}
-		}
-		if f["Package"] == "" || !strings.HasSuffix(f["Status"], " installed") {
+	for _, f := range deb822.Stanzas(string(b)) {
+		if f["package"] == "" || !strings.HasSuffix(f["status"], " installed") {
 			continue
 		}
-		out = append(out, DebPackage{Name: f["Package"], Version: f["Version"], Arch: f["Architecture"], Maintainer: f["Maintainer"]})
+		out = append(out, DebPackage{Name: f["package"], Version: f["version"], Arch: f["architecture"], Maintainer: f["maintainer"]})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil

@@ -12,6 +12,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/slipway-dev/slipway/internal/deb822"
 )
 
 // DefaultMirror is the mirror BuildDebian uses when Debian.Mirror is empty
@@ -100,7 +102,7 @@ func parseOneLine(text string) []aptSource {
 // parseDeb822 reads deb822 stanzas separated by blank lines.
 func parseDeb822(text string) []aptSource {
 	var out []aptSource
-	for _, stanza := range deb822Stanzas(text) {
+	for _, stanza := range deb822.Stanzas(text) {
 		s := aptSource{
 			types:      strings.Fields(stanza["types"]),
 			uris:       strings.Fields(stanza["uris"]),
@@ -110,37 +112,5 @@ func parseDeb822(text string) []aptSource {
 		}
 		out = append(out, s)
 	}
-	return out
-}
-
-// deb822Stanzas returns each stanza's fields, keys lower-cased and
-// continuation lines joined.
-func deb822Stanzas(text string) []map[string]string {
-	var out []map[string]string
-	cur, last := map[string]string{}, ""
-	flush := func() {
-		if len(cur) > 0 {
-			out = append(out, cur)
-		}
-		cur, last = map[string]string{}, ""
-	}
-	for _, line := range strings.Split(text, "\n") {
-		switch {
-		case strings.TrimSpace(line) == "":
-			flush()
-		case strings.HasPrefix(line, "#"):
-		case line[0] == ' ' || line[0] == '\t':
-			if last != "" {
-				cur[last] += " " + strings.TrimSpace(line)
-			}
-		default:
-			k, v, ok := strings.Cut(line, ":")
-			if ok {
-				last = strings.ToLower(strings.TrimSpace(k))
-				cur[last] = strings.TrimSpace(v)
-			}
-		}
-	}
-	flush()
 	return out
 }

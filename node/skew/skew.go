@@ -85,6 +85,28 @@ func controlPlaneRule(v, api Version) Rule {
 	return ""
 }
 
+// CheckHA checks that the kube-apiservers of an HA control plane are
+// within one minor version of each other; the error names the oldest
+// and the newest.
+func CheckHA(apiServers []Version) *Error {
+	if len(apiServers) == 0 {
+		return nil
+	}
+	oldest, newest := apiServers[0], apiServers[0]
+	for _, v := range apiServers[1:] {
+		if v.minorsBehind(oldest) > 0 {
+			oldest = v
+		}
+		if newest.minorsBehind(v) > 0 {
+			newest = v
+		}
+	}
+	if oldest.minorsBehind(newest) > 1 {
+		return &Error{Component: "kube-apiserver", Version: oldest, APIServer: newest, Rule: RuleHAWithinOne}
+	}
+	return nil
+}
+
 // CheckComponent checks one component's version against the
 // kube-apiserver version. Components the policy does not cover (etcd, CNI
 // plugins, slipway itself) always pass.

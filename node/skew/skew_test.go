@@ -1,6 +1,9 @@
 package skew
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func mustParse(t *testing.T, s string) Version {
 	t.Helper()
@@ -76,5 +79,33 @@ func TestParse(t *testing.T) {
 				t.Fatalf("Parse(%q) = %s", c.in, v)
 			}
 		})
+	}
+}
+
+// TestCheckHA: HA kube-apiservers pass within one minor of each other,
+// in any order, and fail two apart, naming the oldest and the newest
+// (even when each is within one of a third in the middle).
+func TestCheckHA(t *testing.T) {
+	for _, c := range []struct {
+		versions []string
+		fail     string
+	}{
+		{nil, ""},
+		{[]string{"1.33.0"}, ""},
+		{[]string{"1.33.0", "1.32.4", "1.33.1"}, ""},
+		{[]string{"1.33.0", "1.32.4", "1.34.0"}, "kube-apiserver 1.32.4 with kube-apiserver 1.34.0"},
+		{[]string{"1.34.0", "1.32.4"}, "kube-apiserver 1.32.4 with kube-apiserver 1.34.0"},
+	} {
+		var vs []Version
+		for _, s := range c.versions {
+			vs = append(vs, mustParse(t, s))
+		}
+		err := CheckHA(vs)
+		switch {
+		case c.fail == "" && err != nil:
+			t.Errorf("%v: %v, want nil", c.versions, err)
+		case c.fail != "" && (err == nil || err.Rule != RuleHAWithinOne || !strings.Contains(err.Error(), c.fail)):
+			t.Errorf("%v: %v, want %s breaking %q", c.versions, err, c.fail, RuleHAWithinOne)
+		}
 	}
 }

@@ -59,12 +59,8 @@ func Cluster(ctx context.Context, kubeconfig string) *Report {
 		}
 	}
 	r.add("kube-apiserver: /readyz", err, "ok")
-	b, err := agent.KubeGet(ctx, kubeconfig, "/api/v1/nodes")
 	var nodes nodeList
-	if err == nil {
-		err = json.Unmarshal(b, &nodes)
-	}
-	if err != nil {
+	if err := getJSON(ctx, kubeconfig, "/api/v1/nodes", &nodes); err != nil {
 		r.add("nodes", err, "")
 		return r
 	}
@@ -76,6 +72,15 @@ func Cluster(ctx context.Context, kubeconfig string) *Report {
 	}
 	checkControlPlane(ctx, r, kubeconfig, api)
 	return r
+}
+
+// getJSON reads path from the kube-apiserver into v.
+func getJSON(ctx context.Context, kubeconfig, path string, v any) error {
+	b, err := agent.KubeGet(ctx, kubeconfig, path)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
 }
 
 func checkNode(kubelet string, conds []struct{ Type, Status, Reason string }, api skew.Version) error {
@@ -100,12 +105,8 @@ func checkNode(kubelet string, conds []struct{ Type, Status, Reason string }, ap
 // checkControlPlane reads the static pods kubeadm labels
 // tier=control-plane.
 func checkControlPlane(ctx context.Context, r *Report, kubeconfig string, api skew.Version) {
-	b, err := agent.KubeGet(ctx, kubeconfig, "/api/v1/namespaces/kube-system/pods?labelSelector=tier%3Dcontrol-plane")
 	var pods podList
-	if err == nil {
-		err = json.Unmarshal(b, &pods)
-	}
-	if err != nil {
+	if err := getJSON(ctx, kubeconfig, "/api/v1/namespaces/kube-system/pods?labelSelector=tier%3Dcontrol-plane", &pods); err != nil {
 		r.add("control plane: pods", err, "")
 		return
 	}
@@ -129,15 +130,17 @@ func checkControlPlane(ctx context.Context, r *Report, kubeconfig string, api sk
 	}
 	r.add("control plane: pods", err2, fmt.Sprintf("%d pods", len(pods.Items)))
 	sort.Strings(apis)
+	versions := []skew.Version{api}
 	var haErr error
 	for _, tag := range apis {
 		v, err := skew.Parse(strings.TrimPrefix(tag, "v"))
 		if err != nil {
-			continue
+			continue // an image tag that is no version (a digest, "latest") says nothing
 		}
-		if e := skew.CheckUpgrade(skew.Upgrade{ControlPlane: true, From: api, To: api, APIServers: []skew.Version{v}}); e != nil {
-			haErr = e
-		}
+		versions = append(versions, v)
+	}
+	if e := skew.CheckHA(versions); e != nil {
+		haErr = e
 	}
 	r.add("control plane: kube-apiserver versions", haErr, strings.Join(apis, " "))
 }
